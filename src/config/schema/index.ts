@@ -1,0 +1,5 @@
+export * from './common.ts';
+export * from './listener.ts';
+export * from './upstream.ts';
+export * from './route.ts';
+export * from './root.ts';

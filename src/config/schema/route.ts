@@ -1,0 +1,78 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { duration, name, pluginMap, size } from './common.ts';
+
+/** Header or query predicate: exactly one of `exact`, `regex`, `present`. */
+export const ValuePredicateSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    exact: Type.Optional(Type.String()),
+    regex: Type.Optional(Type.String({ description: 'ECMAScript regular expression, tested against the whole value' })),
+    present: Type.Optional(Type.Boolean({ description: 'true: must be present; false: must be absent' })),
+  },
+  { additionalProperties: false },
+);
+export type ValuePredicate = Static<typeof ValuePredicateSchema>;
+
+export const RouteMatchSchema = Type.Object(
+  {
+    hosts: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Host names: exact ("api.example.com") or wildcard ("*.example.com"); any host when absent' })),
+    methods: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { description: 'HTTP methods; any method when absent' })),
+    paths: Type.Array(Type.String({ pattern: '^/' }), {
+      minItems: 1,
+      description: 'Paths: "/users/:id" (parameter), "/static/*" (wildcard, also the prefix itself), "/exact"',
+    }),
+    headers: Type.Optional(Type.Array(ValuePredicateSchema, { description: 'Header predicates, all must hold' })),
+    query: Type.Optional(Type.Array(ValuePredicateSchema, { description: 'Query parameter predicates, all must hold' })),
+  },
+  { additionalProperties: false },
+);
+export type RouteMatchConfig = Static<typeof RouteMatchSchema>;
+
+export const RewriteSchema = Type.Object(
+  {
+    stripPrefix: Type.Optional(Type.String({ pattern: '^/', description: 'Remove this prefix from the path' })),
+    replacePrefix: Type.Optional(
+      Type.Object({ from: Type.String({ pattern: '^/' }), to: Type.String({ pattern: '^/' }) }, { additionalProperties: false, description: 'Replace a leading prefix' }),
+    ),
+    regex: Type.Optional(
+      Type.Object(
+        { pattern: Type.String(), replacement: Type.String({ description: 'May use $1, $<name> captures' }) },
+        { additionalProperties: false, description: 'Regular-expression rewrite of the path' },
+      ),
+    ),
+    path: Type.Optional(Type.String({ pattern: '^/', description: 'Template for the upstream path; ":name" inserts a matched path parameter, "*" the wildcard' })),
+  },
+  { additionalProperties: false, description: 'Path rewrite applied before forwarding (query string is kept)' },
+);
+export type RewriteConfig = Static<typeof RewriteSchema>;
+
+export const WeightedUpstreamSchema = Type.Object(
+  { name: Type.String(), weight: Type.Integer({ minimum: 0, maximum: 10000 }) },
+  { additionalProperties: false },
+);
+
+export const RouteSchema = Type.Object(
+  {
+    name: name({ description: 'Unique route name (used in metrics, logs and the admin API)' }),
+    listeners: Type.Optional(Type.Array(Type.String(), { description: 'Listeners this route is served on; all when absent' })),
+    match: RouteMatchSchema,
+    priority: Type.Optional(Type.Integer({ default: 0, description: 'Higher wins when several routes match the same request' })),
+    upstream: Type.Optional(Type.String({ description: 'Name of the upstream to forward to' })),
+    upstreams: Type.Optional(Type.Array(WeightedUpstreamSchema, { minItems: 1, description: 'Weighted upstreams for traffic splitting (instead of upstream)' })),
+    rewrite: Type.Optional(RewriteSchema),
+    preserveHost: Type.Optional(Type.Boolean({ description: 'Overrides the upstream hostHeader setting for this route' })),
+    timeouts: Type.Optional(
+      Type.Object(
+        {
+          response: Type.Optional(duration({ description: 'Overrides the upstream response timeout' })),
+          bodyIdle: Type.Optional(duration({ description: 'Overrides the upstream body idle timeout' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    maxBodySize: Type.Optional(size({ description: 'Overrides the listener maxBodySize for this route' })),
+    plugins: Type.Optional(pluginMap()),
+  },
+  { additionalProperties: false },
+);
+export type RouteConfig = Static<typeof RouteSchema>;

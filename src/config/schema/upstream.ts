@@ -1,0 +1,91 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { duration, name } from './common.ts';
+
+export const TargetSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^(http|https)://', description: 'Target base URL: http://host:port or https://host:port (a path prefix is allowed)' }),
+    weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000, default: 1, description: 'Relative weight (0 = drained)' })),
+  },
+  { additionalProperties: false },
+);
+export type TargetConfig = Static<typeof TargetSchema>;
+
+export const HashKeySchema = Type.Object(
+  {
+    source: Type.Union([Type.Literal('header'), Type.Literal('cookie'), Type.Literal('query'), Type.Literal('path'), Type.Literal('ip')], {
+      description: 'Where the hash key comes from',
+    }),
+    name: Type.Optional(Type.String({ minLength: 1, description: 'Header, cookie or query parameter name (required for those sources)' })),
+  },
+  { additionalProperties: false },
+);
+export type HashKeyConfig = Static<typeof HashKeySchema>;
+
+export const BalancerSchema = Type.Object(
+  {
+    algorithm: Type.Union(
+      [
+        Type.Literal('round-robin'),
+        Type.Literal('weighted-round-robin'),
+        Type.Literal('least-connections'),
+        Type.Literal('random'),
+        Type.Literal('p2c'),
+        Type.Literal('ip-hash'),
+        Type.Literal('consistent-hash'),
+      ],
+      { default: 'round-robin', description: 'Load-balancing algorithm' },
+    ),
+    hashOn: Type.Optional(HashKeySchema),
+    ring: Type.Optional(
+      Type.Union([Type.Literal('maglev'), Type.Literal('ketama')], { default: 'maglev', description: 'Consistent-hash table (consistent-hash only)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BalancerConfig = Static<typeof BalancerSchema>;
+
+export const UpstreamTimeoutsSchema = Type.Object(
+  {
+    connect: Type.Optional(duration({ default: '5s', description: 'Time to establish a connection to a target' })),
+    response: Type.Optional(duration({ default: '60s', description: 'Time from request sent to response head received (504 beyond)' })),
+    bodyIdle: Type.Optional(duration({ default: '60s', description: 'Longest pause between two response body chunks' })),
+  },
+  { additionalProperties: false },
+);
+export type UpstreamTimeoutsConfig = Static<typeof UpstreamTimeoutsSchema>;
+
+export const UpstreamSchema = Type.Object(
+  {
+    name: name({ description: 'Unique upstream name, referenced by routes' }),
+    targets: Type.Array(TargetSchema, { minItems: 1, description: 'Targets requests are balanced over' }),
+    balancer: Type.Optional(BalancerSchema),
+    pool: Type.Optional(
+      Type.Object(
+        {
+          connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 128, description: 'Most open connections per target' })),
+          keepAlive: Type.Optional(duration({ default: '4s', description: 'How long an idle upstream connection is kept; keep below the target\'s own keep-alive timeout' })),
+          pipelining: Type.Optional(Type.Integer({ minimum: 1, maximum: 1, default: 1, description: 'Requests in flight per connection (pipelining is off: 1)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    timeouts: Type.Optional(UpstreamTimeoutsSchema),
+    hostHeader: Type.Optional(
+      Type.Union([Type.Literal('preserve'), Type.Literal('target')], {
+        default: 'preserve',
+        description: 'Host header sent upstream: the client\'s (preserve) or the target\'s host:port (target)',
+      }),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          rejectUnauthorized: Type.Optional(Type.Boolean({ default: true, description: 'Verify https targets\' certificates' })),
+          servername: Type.Optional(Type.String({ description: 'SNI name sent to https targets' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type UpstreamConfig = Static<typeof UpstreamSchema>;
