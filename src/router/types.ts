@@ -20,7 +20,7 @@ export interface RouteRequest {
 }
 
 export type RouteResult<V> =
-  | { kind: 'match'; value: V; params: Record<string, string>; rewrite: (path: string) => string }
+  | { kind: 'match'; value: V; params: Record<string, string> }
   | { kind: 'method-not-allowed'; allow: string[] }
   | { kind: 'not-found' };
 
@@ -28,3 +28,6 @@ export interface RouteTable<V> {
   match(request: RouteRequest): RouteResult<V>;
   readonly size: number;
 }
+
+/** Builds the upstream path from the matched (normalized) path and its params. Compiled once per route. */
+export type PathRewriter = (path: string, params: Record<string, string>) => string;
