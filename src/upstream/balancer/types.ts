@@ -21,3 +21,13 @@ export interface Balancer<T extends BalancerTarget = BalancerTarget> {
 }
 
 export type BalancerFactory = <T extends BalancerTarget>(targets: readonly T[], config: BalancerConfig) => Balancer<T>;
+
+/** Construction options beyond the config; tests use them for determinism. */
+export interface BalancerOptions {
+  /** Uniform random source in [0, 1) for random and p2c. Default Math.random. */
+  random?: () => number;
+  /** Maglev lookup-table size; rounded up to a prime ≥ 100 × targets. Default 65537. */
+  maglevTableSize?: number;
+  /** Ketama points for a target of the largest weight (others get proportionally fewer). Default 160. */
+  ketamaPoints?: number;
+}

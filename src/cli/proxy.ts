@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { createGateway } from '../gateway.ts';
+import { proxyConfig } from './proxy-config.ts';
+import { runUntilSignalled } from './run-gateway.ts';
+
+const USAGE = `Usage: sluice proxy --listen PORT --to URL [--to URL …] [--admin PORT] [--host ADDR] [--no-access-log]
+  LISTEN_PORT and UPSTREAM_URL (comma-separated) are used when the flags are absent.
+`;
+
+export async function runProxy(argv: string[]): Promise<number | undefined> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string', short: 'l' },
+      to: { type: 'string', short: 't', multiple: true },
+      admin: { type: 'string' },
+      host: { type: 'string' },
+      'no-access-log': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const listen = values.listen ?? process.env.LISTEN_PORT;
+  const to = values.to ?? process.env.UPSTREAM_URL?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (listen === undefined || to === undefined || to.length === 0) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const config = proxyConfig({
+    listen: Number(listen),
+    host: values.host ?? '0.0.0.0',
+    to,
+    admin: values.admin === undefined ? undefined : Number(values.admin),
+    accessLog: values['no-access-log'] !== true && process.env.SLUICE_ACCESS_LOG !== 'false',
+  });
+  const gateway = await createGateway(config);
+  await gateway.start();
+  runUntilSignalled(gateway);
+  return undefined;
+}

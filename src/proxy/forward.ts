@@ -1,0 +1,240 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { runOnResponse, runOnUpstreamRequest } from '../plugins/chain.ts';
+import type { RequestContext, UpstreamRequest, UpstreamResponse } from '../runtime/context.ts';
+import { HeaderList } from '../runtime/headers.ts';
+import type { ListenerRuntime } from '../runtime/pipeline.ts';
+import { cannotRespond, sendProblem } from '../runtime/respond.ts';
+import type { CompiledRoute, Snapshot } from '../runtime/snapshot.ts';
+import type { Target, Upstream } from '../upstream/upstream.ts';
+import type { CallHandle, FailureInfo, ResponseHandler } from './client/types.ts';
+import { forwardableResponseHeaders } from './headers.ts';
+import { addResponseVia, buildUpstreamHeaders } from './upstream-request.ts';
+
+export interface ForwardInput {
+  snapshot: Snapshot;
+  listener: ListenerRuntime;
+  ctx: RequestContext;
+  route: CompiledRoute;
+  authority: string;
+  maxBody: number;
+}
+
+/** Pick a target, build the upstream request, run onUpstreamRequest, then start the exchange. */
+export function forward(input: ForwardInput): void {
+  const { ctx, route, snapshot, listener } = input;
+  const upstream = route.pickUpstream();
+  const target = upstream.pick(ctx);
+  if (target === undefined) {
+    return sendProblem(ctx, new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET', { detail: `upstream "${upstream.name}" has no available target` }));
+  }
+  ctx.target = { upstream: upstream.name, url: target.id };
+  const preserveHost = route.preserveHost ?? upstream.preserveHost;
+  const rewritten = route.rewrite === undefined ? ctx.path : route.rewrite(ctx.path, ctx.params);
+  const path = target.basePath + rewritten + (ctx.query === '' ? '' : `?${ctx.query}`);
+  const request: UpstreamRequest = {
+    method: ctx.method,
+    path,
+    headers: buildUpstreamHeaders({
+      ctx,
+      settings: snapshot.proxy,
+      host: preserveHost && input.authority !== '' ? input.authority : target.authority,
+      authority: input.authority,
+      listenerPort: listener.port,
+      trustedPeer: listener.trustedPeers.has(ctx.clientIp),
+    }),
+  };
+  const exchange = new Exchange(ctx, route, snapshot, upstream, target, input.maxBody);
+  try {
+    const pending = runOnUpstreamRequest(route.chain, ctx, request);
+    if (pending instanceof Promise) {
+      pending.then(
+        () => exchange.start(request),
+        (error: unknown) => sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED')),
+      );
+    } else exchange.start(request);
+  } catch (error) {
+    sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED'));
+  }
+}
+
+function hasBody(ctx: RequestContext): boolean {
+  const h = ctx.req.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+}
+
+/** One client request ↔ one upstream call: streams both ways and maps failures to the client. */
+class Exchange implements ResponseHandler {
+  #handle: CallHandle | undefined;
+  #done = false;
+  /** Body chunks held back while an async onResponse plugin runs. */
+  #held: Buffer[] | undefined;
+  #heldEnd: string[] | undefined;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly route: CompiledRoute,
+    private readonly snapshot: Snapshot,
+    private readonly upstream: Upstream,
+    private readonly target: Target,
+    private readonly maxBody: number,
+  ) {}
+
+  start(request: UpstreamRequest): void {
+    const { ctx } = this;
+    const res = ctx.res;
+    if (res.destroyed) return;
+    if (ctx.req.headers.expect?.toLowerCase() === '100-continue' && !res.headersSent) res.writeContinue();
+    const withBody = hasBody(ctx);
+    const declared = ctx.req.headers['content-length'];
+    if (withBody && declared === undefined) this.limitChunkedBody();
+    this.target.inflight++;
+    res.once('close', this.onClientClose);
+    try {
+      this.#handle = this.target.pool.request(
+        {
+          method: request.method,
+          path: request.path,
+          headers: request.headers.raw,
+          body: withBody ? ctx.req : null,
+          contentLength: withBody && declared !== undefined ? Number(declared) : null,
+          responseTimeoutMs: this.route.responseTimeoutMs ?? this.upstream.responseTimeoutMs,
+          bodyIdleTimeoutMs: this.route.bodyIdleTimeoutMs ?? this.upstream.bodyIdleTimeoutMs,
+        },
+        this,
+      );
+    } catch (error) {
+      this.settle();
+      sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_BAD_REQUEST'));
+    }
+  }
+
+  /** Chunked bodies have no declared length: count as they stream and cut at the limit. */
+  private limitChunkedBody(): void {
+    let received = 0;
+    const req = this.ctx.req;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= this.maxBody) return;
+      req.off('data', onData);
+      this.#handle?.abort();
+      this.settle();
+      sendProblem(this.ctx, new GatewayError('SLUICE_ERR_BODY_TOO_LARGE', { detail: `body exceeds ${this.maxBody} bytes` }));
+    };
+    req.on('data', onData);
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.#done) return;
+    // The client went away mid-exchange: stop the upstream work too.
+    this.#handle?.abort();
+    this.ctx.error ??= new GatewayError('SLUICE_ERR_CLIENT_ABORTED');
+    this.settle();
+  };
+
+  private settle(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.target.inflight--;
+  }
+
+  onInformational(status: number, headers: string[]): void {
+    if (status !== 103 || this.ctx.res.headersSent) return;
+    const hints: Record<string, string | string[]> = {};
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      const prior = hints[name];
+      hints[name] = prior === undefined ? headers[i + 1]! : ([] as string[]).concat(prior, headers[i + 1]!);
+    }
+    if (hints.link !== undefined) this.ctx.res.writeEarlyHints(hints as { link: string | string[] });
+  }
+
+  onHeaders(status: number, statusText: string, raw: string[]): void {
+    if (this.#done) return;
+    const headers = new HeaderList(forwardableResponseHeaders(raw));
+    addResponseVia(headers, this.snapshot.proxy);
+    const response: UpstreamResponse = { status, headers };
+    let pending: void | Promise<void>;
+    try {
+      pending = runOnResponse(this.route.chain, this.ctx, response);
+    } catch (error) {
+      return this.failBeforeHead(toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED'));
+    }
+    if (pending instanceof Promise) {
+      this.#held = [];
+      pending.then(
+        () => this.writeHead(response, statusText),
+        (error: unknown) => this.failBeforeHead(toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED')),
+      );
+    } else this.writeHead(response, statusText);
+  }
+
+  private failBeforeHead(error: GatewayError): void {
+    this.#handle?.abort();
+    this.settle();
+    sendProblem(this.ctx, error);
+  }
+
+  private writeHead(response: UpstreamResponse, statusText: string): void {
+    const { ctx } = this;
+    const res = ctx.res;
+    if (cannotRespond(res)) return;
+    const raw = response.headers.raw;
+    const extra = ctx.responseHeaders;
+    for (let i = 0; i < extra.length; i++) raw.push(extra[i]!);
+    // Keep the upstream's Date instead of adding a second one.
+    if (response.headers.has('date')) res.sendDate = false;
+    ctx.status = response.status;
+    res.writeHead(response.status, statusText, raw as unknown as OutgoingHttpHeaders);
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      for (const chunk of held) this.onData(chunk);
+      if (this.#heldEnd !== undefined) this.onEnd(this.#heldEnd);
+    }
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#held !== undefined) {
+      this.#held.push(chunk);
+      return true;
+    }
+    const res = this.ctx.res;
+    if (res.destroyed) return true;
+    this.ctx.bytesSent += chunk.length;
+    if (res.write(chunk)) return true;
+    res.once('drain', this.onDrain);
+    return false;
+  }
+
+  private readonly onDrain = (): void => this.#handle?.resume();
+
+  onEnd(trailers: string[]): void {
+    if (this.#held !== undefined) {
+      this.#heldEnd = trailers;
+      return;
+    }
+    this.settle();
+    const res = this.ctx.res;
+    if (res.destroyed) return;
+    if (trailers.length > 0 && !res.hasHeader('content-length')) {
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
+      res.addTrailers(pairs);
+    }
+    res.end();
+  }
+
+  onError(error: GatewayError, _info: FailureInfo): void {
+    this.settle();
+    const res = this.ctx.res;
+    this.ctx.error = error;
+    // After the head went out a truncated body must never look complete: cut the connection.
+    if (res.headersSent) {
+      res.destroy(error);
+      return;
+    }
+    this.#held = undefined;
+    sendProblem(this.ctx, error);
+  }
+}

@@ -1,0 +1,138 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { runOnLog, runOnRequest } from '../plugins/chain.ts';
+import { forward } from '../proxy/forward.ts';
+import { plainIp } from '../proxy/headers.ts';
+import type { DirectResponse, RequestContext } from './context.ts';
+import { parseRequestHead } from './request-head.ts';
+import { nextRequestId } from './request-id.ts';
+import { sendDirect, sendProblem } from './respond.ts';
+import type { CompiledRoute, Snapshot } from './snapshot.ts';
+
+/** Per-listener settings the pipeline needs, fixed when the listener starts. */
+export interface ListenerRuntime {
+  readonly name: string;
+  readonly scheme: 'http' | 'https';
+  port: number;
+  maxBodySize: number;
+  /** Peers whose X-Forwarded-Proto/-Host/-Port are kept; others get ours. */
+  trustedPeers: ReadonlySet<string>;
+}
+
+export interface PipelineHost {
+  /** The snapshot in force now; each request pins the one it started with. */
+  current(): Snapshot;
+  readonly logger: Logger;
+  readonly accessLog: Logger | undefined;
+}
+
+function createContext(req: IncomingMessage, res: ServerResponse, listener: ListenerRuntime): RequestContext {
+  const socket = req.socket;
+  return {
+    id: nextRequestId(),
+    startedAt: Date.now(),
+    startMono: performance.now(),
+    listener: listener.name,
+    scheme: listener.scheme,
+    clientIp: plainIp(socket.remoteAddress),
+    clientPort: socket.remotePort ?? 0,
+    method: req.method ?? 'GET',
+    host: '',
+    path: req.url ?? '/',
+    query: '',
+    headers: req.headers,
+    req,
+    res,
+    route: undefined,
+    params: {},
+    target: undefined,
+    status: 0,
+    bytesSent: 0,
+    error: undefined,
+    responseHeaders: [],
+    state: {},
+  };
+}
+
+/** Entry point for every request on a public listener. */
+export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+  const snapshot = host.current();
+  snapshot.acquire();
+  const ctx = createContext(req, res, listener);
+  let route: CompiledRoute | undefined;
+  res.once('close', () => {
+    finish(host, snapshot, ctx, route);
+    snapshot.release();
+  });
+  const head = parseRequestHead(req);
+  if (head instanceof GatewayError) return sendProblem(ctx, head);
+  const mutable = ctx as { host: string; path: string; query: string };
+  mutable.host = head.host;
+  mutable.path = head.path;
+  mutable.query = head.query;
+  const table = snapshot.routeTables.get(listener.name)!;
+  const result = table.match(ctx);
+  if (result.kind === 'not-found') return sendProblem(ctx, new GatewayError('SLUICE_ERR_ROUTE_NOT_FOUND', { detail: `no route for ${ctx.method} ${ctx.path}` }));
+  if (result.kind === 'method-not-allowed') {
+    const allow = result.allow.join(', ');
+    return sendProblem(ctx, new GatewayError('SLUICE_ERR_METHOD_NOT_ALLOWED', { detail: `allowed: ${allow}`, headers: { allow } }));
+  }
+  route = result.value;
+  ctx.route = route.info;
+  ctx.params = result.params;
+  const matched = route;
+  try {
+    const outcome = runOnRequest(matched.chain, ctx);
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (direct) => afterOnRequest(snapshot, listener, ctx, matched, head.authority, direct),
+        (error: unknown) => sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED')),
+      );
+    } else afterOnRequest(snapshot, listener, ctx, matched, head.authority, outcome);
+  } catch (error) {
+    sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED'));
+  }
+}
+
+function afterOnRequest(
+  snapshot: Snapshot,
+  listener: ListenerRuntime,
+  ctx: RequestContext,
+  route: CompiledRoute,
+  authority: string,
+  direct: void | DirectResponse,
+): void {
+  if (direct !== undefined) return sendDirect(ctx, direct);
+  if (ctx.res.destroyed) return;
+  const maxBody = route.maxBodySize ?? listener.maxBodySize;
+  const declared = ctx.req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBody) {
+    return sendProblem(ctx, new GatewayError('SLUICE_ERR_BODY_TOO_LARGE', { detail: `body exceeds ${maxBody} bytes` }));
+  }
+  forward({ snapshot, listener, ctx, route, authority, maxBody });
+}
+
+function finish(host: PipelineHost, snapshot: Snapshot, ctx: RequestContext, route: CompiledRoute | undefined): void {
+  if (ctx.status === 0) ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 499;
+  const chain = route?.chain ?? snapshot.globalChain;
+  runOnLog(chain, ctx, ctx.error, host.logger);
+  const log = host.accessLog;
+  if (log === undefined) return;
+  log.info({
+    requestId: ctx.id,
+    listener: ctx.listener,
+    clientIp: ctx.clientIp,
+    method: ctx.method,
+    host: ctx.host,
+    path: ctx.path,
+    status: ctx.status,
+    durationMs: Math.round((performance.now() - ctx.startMono) * 1000) / 1000,
+    bytesSent: ctx.bytesSent,
+    route: ctx.route?.name,
+    upstream: ctx.target?.upstream,
+    target: ctx.target?.url,
+    errorCode: ctx.error?.code,
+    completed: ctx.res.writableFinished,
+  });
+}

@@ -1,0 +1,50 @@
+import type { PoolFactory, PoolOptions, TargetPool } from '../proxy/client/types.ts';
+
+interface Entry {
+  pool: TargetPool;
+  refs: number;
+}
+
+/**
+ * Connection pools shared across config snapshots: a target whose pool settings did not change
+ * keeps its warm connections through a reload (no reconnect storm). Each snapshot acquires the
+ * pools it uses and releases them when it is retired; a pool no snapshot uses is closed gracefully.
+ */
+export class PoolCache {
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(private readonly factory: PoolFactory) {}
+
+  static keyOf(options: PoolOptions): string {
+    const tls = options.tls === undefined ? '' : `${options.tls.rejectUnauthorized ?? true}:${options.tls.servername ?? ''}`;
+    return `${options.origin.origin}|${options.connections}|${options.keepAliveMs}|${options.connectTimeoutMs}|${tls}`;
+  }
+
+  acquire(options: PoolOptions): { key: string; pool: TargetPool } {
+    const key = PoolCache.keyOf(options);
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = { pool: this.factory(options), refs: 0 };
+      this.#entries.set(key, entry);
+    }
+    entry.refs++;
+    return { key, pool: entry.pool };
+  }
+
+  release(key: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return Promise.resolve();
+    if (--entry.refs > 0) return Promise.resolve();
+    this.#entries.delete(key);
+    return entry.pool.close();
+  }
+
+  entries(): IterableIterator<[string, Entry]> {
+    return this.#entries.entries();
+  }
+
+  destroyAll(): void {
+    for (const entry of this.#entries.values()) entry.pool.destroy();
+    this.#entries.clear();
+  }
+}

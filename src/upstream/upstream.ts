@@ -1,0 +1,82 @@
+import type { UpstreamConfig } from '../config/schema/index.ts';
+import { parseDuration } from '../config/units.ts';
+import type { TargetPool } from '../proxy/client/types.ts';
+import { createBalancer } from './balancer/index.ts';
+import { compileHashKey, type HashKeyExtractor } from './balancer/hash-key.ts';
+import type { Balancer, BalancerTarget } from './balancer/types.ts';
+import type { PoolCache } from './pool-cache.ts';
+
+/** One target of an upstream: its address, its balancer state and its connection pool. */
+export class Target implements BalancerTarget {
+  readonly id: string;
+  readonly weight: number;
+  inflight = 0;
+  available = true;
+  /** Path prefix of the target URL ('' when none), prepended to every upstream path. */
+  readonly basePath: string;
+  /** host:port as sent in Host when the upstream uses `hostHeader: target`. */
+  readonly authority: string;
+
+  constructor(
+    readonly url: URL,
+    weight: number,
+    readonly pool: TargetPool,
+    readonly poolKey: string,
+  ) {
+    this.id = url.href;
+    this.weight = weight;
+    this.basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+    this.authority = url.host;
+  }
+}
+
+export interface HashInput {
+  clientIp: string;
+  path: string;
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A named set of targets with its balancer and timeouts; immutable for a snapshot's life. */
+export class Upstream {
+  readonly name: string;
+  readonly targets: readonly Target[];
+  readonly responseTimeoutMs: number;
+  readonly bodyIdleTimeoutMs: number;
+  readonly preserveHost: boolean;
+  readonly #balancer: Balancer<Target>;
+  readonly #hashKey: HashKeyExtractor | undefined;
+
+  constructor(config: UpstreamConfig, pools: PoolCache) {
+    this.name = config.name;
+    const balancer = config.balancer ?? { algorithm: 'round-robin' as const };
+    const timeouts = config.timeouts ?? {};
+    const connectTimeoutMs = parseDuration(timeouts.connect ?? '5s');
+    this.responseTimeoutMs = parseDuration(timeouts.response ?? '60s');
+    this.bodyIdleTimeoutMs = parseDuration(timeouts.bodyIdle ?? '60s');
+    this.preserveHost = (config.hostHeader ?? 'preserve') === 'preserve';
+    this.targets = config.targets.map((t) => {
+      const origin = new URL(t.url);
+      const { key, pool } = pools.acquire({
+        origin,
+        connections: config.pool?.connections ?? 128,
+        keepAliveMs: parseDuration(config.pool?.keepAlive ?? '4s'),
+        connectTimeoutMs,
+        ...(origin.protocol === 'https:' ? { tls: { ...config.tls } } : {}),
+      });
+      return new Target(origin, t.weight ?? 1, pool, key);
+    });
+    this.#balancer = createBalancer(this.targets, balancer);
+    this.#hashKey = compileHashKey(balancer.hashOn, balancer.algorithm);
+  }
+
+  pick(input: HashInput, exclude?: Target): Target | undefined {
+    const key = this.#hashKey === undefined ? undefined : this.#hashKey(input);
+    return this.#balancer.pick(key, exclude);
+  }
+
+  /** Pool keys this upstream holds, for release when its snapshot retires. */
+  poolKeys(): string[] {
+    return this.targets.map((t) => t.poolKey);
+  }
+}
