@@ -45,3 +45,17 @@ export interface PluginDefinition<S extends TSchema = TSchema> {
 export function definePlugin<S extends TSchema>(definition: PluginDefinition<S>): PluginDefinition<S> {
   return definition;
 }
+
+/**
+ * Throw from `create()` when a config passes the schema but is still unusable (a hop-by-hop header,
+ * an unknown template variable). `path` is relative to the plugin's config (`set.connection`); the
+ * chain compiler prefixes the plugin's own config path, so the user sees the exact location.
+ */
+export class PluginConfigError extends Error {
+  override readonly name = 'PluginConfigError';
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(message);
+    this.path = path;
+  }
+}

@@ -52,7 +52,6 @@ export const ProxySchema = Type.Object(
     via: Type.Optional(Type.Boolean({ default: false, description: 'Add a Via header (RFC 9110 §7.6.3) both ways' })),
     forwarded: Type.Optional(Type.Boolean({ default: false, description: 'Add an RFC 7239 Forwarded header upstream' })),
     xForwarded: Type.Optional(Type.Boolean({ default: true, description: 'Add X-Forwarded-For/-Proto/-Host/-Port upstream' })),
-    requestIdHeader: Type.Optional(Type.String({ default: 'x-request-id', description: 'Header carrying the request id (propagated or generated, echoed to the client)' })),
   },
   { additionalProperties: false },
 );
