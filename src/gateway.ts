@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AdminServer } from './admin/server.ts';
 import { compileSnapshot } from './config/compile.ts';
-import type { SluiceConfig } from './config/schema/index.ts';
-import { ConfigError, validateConfig } from './config/index.ts';
+import { ConfigSchema, type SluiceConfig } from './config/schema/index.ts';
+import { ConfigError, pluginSchemasOf, resolveSecrets, validateConfig } from './config/index.ts';
 import { builtinPlugins } from './plugins/builtin/index.ts';
 import { loadPluginModules } from './plugins/loader.ts';
 import { createPluginRegistry } from './plugins/registry.ts';
@@ -46,7 +46,9 @@ export async function validateGatewayConfig(raw: unknown, extra: PluginDefinitio
   const registry = createPluginRegistry([...builtinPlugins, ...extra, ...loaded]);
   const result = validateConfig(raw, { plugins: registry, routeChecks: (route) => validateRouteConfig(route) });
   if (!result.ok) throw new ConfigError(result.errors);
-  return { config: result.config, registry };
+  // Secret files are read only once the config is known to be valid.
+  const { config } = await resolveSecrets(result.config, ConfigSchema, baseDir, pluginSchemasOf(registry));
+  return { config, registry };
 }
 
 /** Create a gateway from a config object (validated here). Nothing is global: many can coexist. */

@@ -4,13 +4,13 @@ import { duration, name, size } from './common.ts';
 export const ListenerSchema = Type.Object(
   {
     name: name({ description: 'Unique listener name (used in metrics and logs)' }),
-    host: Type.String({ default: '0.0.0.0', description: 'Address to bind' }),
+    host: Type.Optional(Type.String({ default: '0.0.0.0', description: 'Address to bind' })),
     port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port (0 = ephemeral)' }),
-    protocol: Type.Union([Type.Literal('http')], { default: 'http', description: 'Listener protocol' }),
+    protocol: Type.Optional(Type.Union([Type.Literal('http')], { default: 'http', description: 'Listener protocol' })),
     timeouts: Type.Optional(
       Type.Object(
         {
-          headers: Type.Optional(duration({ default: '30s', description: 'Time a client has to send the complete request head (slowloris cut-off)' })),
+          headers: Type.Optional(duration({ default: '20s', description: 'Time a client has to send the complete request head (slowloris cut-off)' })),
           request: Type.Optional(duration({ default: '5m', description: 'Time a client has to send the whole request, body included; 0 = no limit' })),
           keepAlive: Type.Optional(duration({ default: '5s', description: 'How long an idle client keep-alive connection stays open' })),
         },

@@ -23,7 +23,7 @@ export type HashKeyConfig = Static<typeof HashKeySchema>;
 
 export const BalancerSchema = Type.Object(
   {
-    algorithm: Type.Union(
+    algorithm: Type.Optional(Type.Union(
       [
         Type.Literal('round-robin'),
         Type.Literal('weighted-round-robin'),
@@ -34,7 +34,7 @@ export const BalancerSchema = Type.Object(
         Type.Literal('consistent-hash'),
       ],
       { default: 'round-robin', description: 'Load-balancing algorithm' },
-    ),
+    )),
     hashOn: Type.Optional(HashKeySchema),
     ring: Type.Optional(
       Type.Union([Type.Literal('maglev'), Type.Literal('ketama')], { default: 'maglev', description: 'Consistent-hash table (consistent-hash only)' }),

@@ -28,7 +28,7 @@ export function createBalancer<T extends BalancerTarget>(
   config: BalancerConfig,
   options: BalancerOptions = {},
 ): Balancer<T> {
-  switch (config.algorithm) {
+  switch (config.algorithm ?? 'round-robin') {
     case 'round-robin':
       return new RoundRobinBalancer(targets);
     case 'weighted-round-robin':
@@ -48,7 +48,7 @@ export function createBalancer<T extends BalancerTarget>(
         ketamaPoints: options.ketamaPoints,
       });
     default: {
-      const unknown: never = config.algorithm;
+      const unknown: string = String(config.algorithm);
       throw new Error(`unknown balancer algorithm: ${String(unknown)}`);
     }
   }
