@@ -31,7 +31,7 @@ describe('validateConfig', () => {
     assert.ok(result.ok);
     const { config } = result;
     assert.equal(config.listeners[0]!.host, '0.0.0.0');
-    assert.deepEqual(config.listeners[0]!.timeouts, { headers: '30s', request: '5m', keepAlive: '5s' });
+    assert.deepEqual(config.listeners[0]!.timeouts, { headers: '20s', request: '5m', keepAlive: '5s' });
     assert.deepEqual(config.admin, { enabled: true, host: '127.0.0.1', port: 9901 });
     assert.deepEqual(config.observability, { logLevel: 'info', accessLog: true });
     assert.equal(config.upstreams?.[0]?.balancer?.algorithm, 'round-robin');

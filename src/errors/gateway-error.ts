@@ -29,7 +29,8 @@ export class GatewayError extends Error {
     this.status = options.status ?? spec.status;
     this.source = spec.source;
     this.retryable = options.retryable ?? spec.retryable;
-    this.expose = options.expose ?? spec.source !== 'internal';
+    // Upstream and internal details (addresses, system error codes) stay in logs, never in responses.
+    this.expose = options.expose ?? (spec.source === 'client' || spec.source === 'config');
     this.detail = options.detail;
     this.headers = options.headers;
   }

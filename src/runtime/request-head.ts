@@ -27,7 +27,11 @@ function hostWithoutPort(authority: string): string {
  */
 export function parseRequestHead(req: IncomingMessage): RequestHead | GatewayError {
   const raw = req.rawHeaders;
-  if (countHeader(raw, 'host') > 1) return new GatewayError('SLUICE_ERR_BAD_HOST', { detail: 'more than one Host header' });
+  const hosts = countHeader(raw, 'host');
+  if (hosts > 1) return new GatewayError('SLUICE_ERR_BAD_HOST', { detail: 'more than one Host header' });
+  if (hosts === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+    return new GatewayError('SLUICE_ERR_BAD_HOST', { detail: 'HTTP/1.1 request without Host' });
+  }
   const te = req.headers['transfer-encoding'];
   // Only a lone "chunked" is unambiguous: anything else could be framed differently upstream.
   if (te !== undefined && te.toLowerCase() !== 'chunked') {

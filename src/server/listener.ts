@@ -31,7 +31,8 @@ export class PublicListener {
       // node checks header/request deadlines on this interval: keep it fine enough that a
       // trickling client is cut close to its deadline.
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
-      requireHostHeader: true,
+      // Host is checked by the pipeline so the rejection is a problem+json like every other.
+      requireHostHeader: false,
       noDelay: true,
     });
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(host, this.runtime, req, res);

@@ -104,18 +104,6 @@ describe('proxying basics', () => {
     assert.equal(echo.url, '/base/x/y');
   });
 
-  it('answers 404 and 405 with problem+json', async () => {
-    const notAllowed = await request(`${gw.url}/api/users/1`, { method: 'DELETE' });
-    assert.equal(notAllowed.status, 405);
-    assert.equal(notAllowed.headers['content-type'], 'application/problem+json');
-    assert.match(String(notAllowed.headers.allow), /GET/);
-    const problem = JSON.parse(notAllowed.body);
-    assert.equal(problem.code, 'SLUICE_ERR_METHOD_NOT_ALLOWED');
-    assert.equal(problem.status, 405);
-    assert.ok(problem.requestId);
-    assert.equal(notAllowed.headers['x-request-id'], problem.requestId);
-  });
-
   it('normalizes dot segments before routing and forwarding', async () => {
     const reply = await rawRequest(gw.port, 'GET /strip/../api/users/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.match(reply, /^HTTP\/1\.1 200/);
@@ -137,5 +125,42 @@ describe('proxying basics', () => {
     assert.equal(line.status, 200);
     assert.equal(line.route, 'all');
     assert.equal(line.upstream, 'pair');
+  });
+});
+
+describe('no route and wrong method', () => {
+  let up: TestServer;
+  let gw: TestGateway;
+  before(async () => {
+    up = await startEchoUpstream();
+    gw = await startGateway({
+      upstreams: [{ name: 'u', targets: [{ url: up.url }] }],
+      plugins: { global: { 'request-id': {} } },
+      routes: [{ name: 'users', match: { paths: ['/api/users/:id'], methods: ['GET', 'PUT'] }, upstream: 'u' }],
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await up.close();
+  });
+
+  it('answers 405 with Allow and problem+json when only the method differs', async () => {
+    const res = await request(`${gw.url}/api/users/1`, { method: 'DELETE' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers['content-type'], 'application/problem+json');
+    assert.equal(res.headers.allow, 'GET, HEAD, PUT');
+    const problem = JSON.parse(res.body);
+    assert.equal(problem.code, 'SLUICE_ERR_METHOD_NOT_ALLOWED');
+    assert.equal(problem.status, 405);
+    assert.equal(problem.instance, '/api/users/1');
+  });
+
+  it('answers 404 with problem+json when no route matches', async () => {
+    const res = await request(`${gw.url}/nothing/here`);
+    assert.equal(res.status, 404);
+    const problem = JSON.parse(res.body);
+    assert.equal(problem.code, 'SLUICE_ERR_ROUTE_NOT_FOUND');
+    assert.equal(problem.type, 'urn:sluice:error:SLUICE_ERR_ROUTE_NOT_FOUND');
+    assert.ok(problem.requestId);
   });
 });
