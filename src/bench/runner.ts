@@ -187,8 +187,11 @@ function describe(r: RunRecord): string {
   const l = r.load!;
   const pct = (v: number | null) => (v === null ? '–' : `${Math.round(v)}%`);
   const cores = r.coreBusyPct ? ` core-busy=${r.coreBusyPct.map(pct).join('/')}` : '';
+  // Nothing of ours runs on the gateway core during `direct`: anything there is another process.
+  const noisy = r.target === 'direct' && (r.coreBusyPct?.[GATEWAY_CORE] ?? 0) > 20
+    ? ` WARNING: core ${GATEWAY_CORE} busy with other processes, figures unreliable` : '';
   const cpu = ` gw-cpu=${pct(r.gatewayCpuPct)}${cores}`;
   const samples = l.errorSamples.length ? ` (${l.errorSamples.join('; ')})` : '';
   return `r${r.rep} ${r.target} ${r.scenario}: ${Math.round(l.rps)} req/s p50=${l.latencyMs.p50}ms ` +
-    `p99=${l.latencyMs.p99}ms errors=${l.errorTotal} non2xx=${l.non2xx}${cpu} up-conns=${r.upstreamConnections}${samples}`;
+    `p99=${l.latencyMs.p99}ms errors=${l.errorTotal} non2xx=${l.non2xx}${cpu} up-conns=${r.upstreamConnections}${samples}${noisy}`;
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import https from 'node:https';
+import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { isGatewayError } from '../../errors/index.ts';
@@ -328,6 +329,25 @@ function suite(name: string, factory: PoolFactory): void {
       assert.equal(r.error?.code, 'SLUICE_ERR_CLIENT_ABORTED');
       for (let i = 0; i < 50 && !upstreamClosed; i++) await delay(10);
       assert.ok(upstreamClosed);
+    });
+
+    it('sees a client that disconnects mid-upload through an IncomingMessage body', async () => {
+      const upstream = await fx.http((req) => req.resume());
+      const pool = fx.pool(upstream);
+      const outcome = new Promise<string>((resolve) => {
+        void fx.http((req) => {
+          pool.request(get('/', { method: 'POST', body: req, contentLength: Number(req.headers['content-length']) }), {
+            onHeaders: () => resolve('headers?'), onData: () => true, onEnd: () => resolve('end?'),
+            onError: (e) => resolve(e.code),
+          });
+        }).then((port) => {
+          const client = net.connect(port, '127.0.0.1', () => {
+            client.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n' + 'a'.repeat(1000));
+            setTimeout(() => client.destroy(), 50);
+          });
+        });
+      });
+      assert.equal(await outcome, 'SLUICE_ERR_CLIENT_ABORTED');
     });
 
     it('speaks TLS to an https target with a self-signed certificate', async (t) => {

@@ -433,6 +433,7 @@ function parseContentLength(value: string): number {
 function hasToken(list: string, token: string): boolean {
   const lower = list.toLowerCase();
   if (lower === token) return true;
+  if (!lower.includes(token)) return false; // the usual `keep-alive`: no split
   for (const part of lower.split(',')) if (part.trim() === token) return true;
   return false;
 }
