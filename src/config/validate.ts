@@ -171,6 +171,8 @@ function checkPlugins(config: unknown, plugins: ReadonlyMap<string, PluginDefini
         issues.push({ path: pointer(path, name), message: `unknown plugin "${name}"${suggest(name, plugins.keys())}` });
         continue;
       }
+      // `false` switches a globally enabled plugin off for this route or consumer.
+      if (value === false) continue;
       // YAML `cors:` with nothing after it means "defaults".
       const defaulted = applyDefaults(definition.schema, value === null || value === undefined ? {} : value);
       map[name] = defaulted;

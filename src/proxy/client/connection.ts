@@ -1,10 +1,9 @@
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import type { ErrorCode } from '../../errors/index.ts';
 import { BodyWriter, type BodyWriterEvents } from './body-writer.ts';
 import type { RawCall } from './raw-call.ts';
 import { EOF_COMPLETE, EOF_IDLE, ResponseParser, type ParserEvents } from './response-parser.ts';
-import type { Target } from './target.ts';
+import { connectTo, type Target } from './target.ts';
 
 /** The pool, as a connection sees it. */
 export interface ConnectionOwner {
@@ -27,6 +26,8 @@ const T_CONNECT = 1;
 const T_RESPONSE = 2;
 const T_BODY = 3;
 const T_IDLE = 4;
+
+const KEEP_ALIVE_MARGIN_MS = 1000;
 
 /**
  * One keep-alive socket to the target, running one request at a time. Owns the response parser,
@@ -56,17 +57,7 @@ export class Connection implements ParserEvents, BodyWriterEvents {
     private readonly owner: ConnectionOwner,
     private readonly target: Target,
   ) {
-    const socket = target.secure
-      ? tls.connect({
-          host: target.host,
-          port: target.port,
-          servername: target.servername,
-          rejectUnauthorized: target.rejectUnauthorized,
-          ALPNProtocols: ['http/1.1'],
-          session: target.session,
-        })
-      : net.connect({ host: target.host, port: target.port });
-    socket.setNoDelay(true);
+    const socket = connectTo(target);
     this.socket = socket;
     this.parser = new ResponseParser(this);
     this.writer = new BodyWriter(socket, this);
@@ -93,11 +84,23 @@ export class Connection implements ParserEvents, BodyWriterEvents {
     this.writer.start(call.head, call.call.body, call.call.contentLength);
   }
 
-  /** Park as an idle keep-alive connection: closed after keepAliveMs, never keeps the process up. */
-  idle(): void {
+  /**
+   * Park as an idle keep-alive connection, closed after keepAliveMs or a second before the
+   * upstream's own `Keep-Alive: timeout` (to stay clear of its idle close). Never keeps the process
+   * up. Returns false when the upstream's timeout is too short to park at all.
+   */
+  idle(): boolean {
+    const hint = this.parser.keepAliveHintMs;
+    let ms = this.target.keepAliveMs;
+    if (hint >= 0) {
+      const cap = hint - KEEP_ALIVE_MARGIN_MS;
+      if (cap <= 0) return false;
+      if (ms <= 0 || cap < ms) ms = cap;
+    }
     this.state = C_READY;
     this.socket.unref();
-    this.arm(T_IDLE, this.target.keepAliveMs);
+    this.arm(T_IDLE, ms);
+    return true;
   }
 
   /** Resume reading after the handler applied backpressure. */
@@ -138,7 +141,6 @@ export class Connection implements ParserEvents, BodyWriterEvents {
   }
 
   // ── timer ──────────────────────────────────────────────────────────────────────────────────
-
   private arm(kind: number, ms: number): void {
     if (ms <= 0) {
       this.timerKind = T_NONE;
@@ -166,7 +168,6 @@ export class Connection implements ParserEvents, BodyWriterEvents {
   }
 
   // ── socket events ──────────────────────────────────────────────────────────────────────────
-
   private connected(): void {
     if (this.state !== C_CONNECTING) return;
     this.state = C_READY;
@@ -236,7 +237,6 @@ export class Connection implements ParserEvents, BodyWriterEvents {
   }
 
   // ── parser events ──────────────────────────────────────────────────────────────────────────
-
   onInformational(status: number, headers: string[]): void {
     const handler = this.call!.handler;
     if (handler.onInformational !== undefined) handler.onInformational(status, headers);
@@ -283,7 +283,6 @@ export class Connection implements ParserEvents, BodyWriterEvents {
   }
 
   // ── body writer events ─────────────────────────────────────────────────────────────────────
-
   onRequestWritten(): void {
     if (this.call === null) return;
     this.requestDone = true;

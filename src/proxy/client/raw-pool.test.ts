@@ -108,6 +108,20 @@ describe('raw pool', () => {
     assert.equal(pool.stats().open, 0, 'closed after keepAliveMs');
   });
 
+  it("honours the upstream's Keep-Alive: timeout, a second early", async () => {
+    const port = await fx.raw((socket, head) => {
+      const t = head.includes('/short') ? 1 : 2;
+      socket.write(`HTTP/1.1 200 OK\r\nKeep-Alive: timeout=${t}, max=100\r\nContent-Length: 2\r\n\r\nok`);
+    });
+    const pool = fx.pool(port, { keepAliveMs: 60_000 });
+    await send(pool, get('/short'));
+    assert.equal(pool.stats().open, 0, 'timeout=1 leaves no time to park');
+    await send(pool, get('/long'));
+    assert.equal(pool.stats().idle, 1);
+    await delay(1300);
+    assert.equal(pool.stats().open, 0, 'closed after 2 s - 1 s');
+  });
+
   for (const [what, bytes] of [
     ['Connection: close', 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok'],
     ['an HTTP/1.0 response', 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok'],

@@ -172,11 +172,8 @@ class RawPool implements TargetPool, ConnectionOwner, CallOwner {
   }
 
   private park(conn: Connection): void {
-    if (this.closed) conn.close(null);
-    else {
-      conn.idle();
-      this.idle.push(conn);
-    }
+    if (this.closed || !conn.idle()) conn.close(null);
+    else this.idle.push(conn);
   }
 
   private open(reserved: RawCall | null): void {

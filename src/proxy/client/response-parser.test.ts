@@ -89,6 +89,15 @@ describe('ResponseParser', () => {
     assert.equal(stray.reusable, false);
   });
 
+  it('reads the Keep-Alive timeout hint', () => {
+    const { parser } = recorder();
+    for (const [value, ms] of [['timeout=5, max=1000', 5000], ['max=3,timeout = 7', 7000], ['max=5', -1], ['xtimeout=5', -1]] as const) {
+      parser.reset(false);
+      parser.execute(Buffer.from(`HTTP/1.1 200 OK\r\nKeep-Alive: ${value}\r\nContent-Length: 0\r\n\r\n`));
+      assert.equal(parser.keepAliveHintMs, ms, value);
+    }
+  });
+
   it('completes a read-until-close body on EOF, and tells truncation from silence', () => {
     const { parser, seen } = recorder();
     parser.reset(false);

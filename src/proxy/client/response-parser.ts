@@ -62,6 +62,15 @@ for (let c = 0; c < 6; c++) HEX[65 + c] = HEX[97 + c] = 10 + c;
 const NAME_CONTENT_LENGTH = Buffer.from('content-length');
 const NAME_TRANSFER_ENCODING = Buffer.from('transfer-encoding');
 const NAME_CONNECTION = Buffer.from('connection');
+const NAME_KEEP_ALIVE = Buffer.from('keep-alive');
+
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+/** Node's internal latin1 decoder (what toString('latin1') ends up in), minus the argument juggling. */
+const HAS_LATIN1_SLICE = typeof (Buffer.prototype as Partial<Latin1Buffer>).latin1Slice === 'function';
+
+export function latin1(buf: Buffer, start: number, end: number): string {
+  return HAS_LATIN1_SLICE ? (buf as Latin1Buffer).latin1Slice(start, end) : buf.toString('latin1', start, end);
+}
 
 /** Shared, frozen: most responses have no trailers, so don't allocate an array for each. */
 const NO_TRAILERS: string[] = Object.freeze([]) as unknown as string[];
@@ -80,6 +89,7 @@ export class ResponseParser {
   private reason = '';
   private http11 = true;
   private connectionClose = false;
+  private keepAliveHint = -1;
   private contentLength = -1;
   private chunked = false;
   // Body framing
@@ -103,6 +113,11 @@ export class ResponseParser {
   halt(): void {
     this.state = S_DEAD;
     this.pending = null;
+  }
+
+  /** `Keep-Alive: timeout=N` of the last response head, in ms; -1 when absent. */
+  get keepAliveHintMs(): number {
+    return this.keepAliveHint;
   }
 
   /** Whether any byte of the current response has arrived. */
@@ -158,6 +173,7 @@ export class ResponseParser {
     this.reason = '';
     this.http11 = true;
     this.connectionClose = false;
+    this.keepAliveHint = -1;
     this.contentLength = -1;
     this.chunked = false;
   }
@@ -225,7 +241,7 @@ export class ResponseParser {
     }
     this.http11 = minor === 49;
     this.status = d1 * 100 + d2 * 10 + d3;
-    this.reason = end > start + 13 ? buf.latin1Slice(start + 13, end) : '';
+    this.reason = end > start + 13 ? latin1(buf, start + 13, end) : '';
     this.statusSeen = true;
     return true;
   }
@@ -246,9 +262,9 @@ export class ResponseParser {
       this.fail('invalid header value');
       return false;
     }
-    const value = buf.latin1Slice(i, vEnd);
+    const value = latin1(buf, i, vEnd);
     if (this.state === S_HEAD && !this.framingField(buf, start, nameEnd - start, value)) return false;
-    this.fields.push(buf.latin1Slice(start, nameEnd), value);
+    this.fields.push(latin1(buf, start, nameEnd), value);
     return true;
   }
 
@@ -271,6 +287,9 @@ export class ResponseParser {
       this.chunked = true;
     } else if (nameLen === 10 && equalsLower(buf, start, NAME_CONNECTION)) {
       if (hasToken(value, 'close')) this.connectionClose = true;
+    } else if (nameLen === 10 && equalsLower(buf, start, NAME_KEEP_ALIVE)) {
+      const m = /(?:^|[\s,;])timeout\s*=\s*(\d{1,9})/i.exec(value);
+      if (m !== null) this.keepAliveHint = Number(m[1]) * 1000;
     }
     return true;
   }
@@ -436,11 +455,4 @@ function hasToken(list: string, token: string): boolean {
   if (!lower.includes(token)) return false; // the usual `keep-alive`: no split
   for (const part of lower.split(',')) if (part.trim() === token) return true;
   return false;
-}
-
-declare module 'node:buffer' {
-  interface Buffer {
-    /** Node's fast latin1 decoder (what Buffer#toString('latin1') calls), without argument juggling. */
-    latin1Slice(start: number, end: number): string;
-  }
 }

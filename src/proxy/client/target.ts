@@ -1,4 +1,5 @@
-import { isIP } from 'node:net';
+import net, { isIP } from 'node:net';
+import tls from 'node:tls';
 import type { PoolOptions } from './types.ts';
 
 /** Where and how to connect; one per pool, shared by its connections. */
@@ -30,4 +31,20 @@ export function targetOf(options: PoolOptions): Target {
     keepAliveMs: options.keepAliveMs,
     session: undefined,
   };
+}
+
+/** Open a socket to the target: TLS (ALPN http/1.1, SNI, resumed session) for https. */
+export function connectTo(target: Target): net.Socket {
+  const socket = target.secure
+    ? tls.connect({
+        host: target.host,
+        port: target.port,
+        servername: target.servername,
+        rejectUnauthorized: target.rejectUnauthorized,
+        ALPNProtocols: ['http/1.1'],
+        session: target.session,
+      })
+    : net.connect({ host: target.host, port: target.port });
+  socket.setNoDelay(true);
+  return socket;
 }

@@ -1,7 +1,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayError, type ErrorCode } from '../../errors/index.ts';
 import { validateCall } from './request-head.ts';
-import { MAX_HEAD_BYTES } from './response-parser.ts';
+import { latin1, MAX_HEAD_BYTES } from './response-parser.ts';
 import type {
   CallHandle,
   PoolFactory,
@@ -25,7 +25,7 @@ function flat(raw: Buffer[] | string[] | null): string[] {
   const out = new Array<string>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const v = raw[i]!;
-    out[i] = typeof v === 'string' ? v : v.latin1Slice(0, v.length);
+    out[i] = typeof v === 'string' ? v : latin1(v, 0, v.length);
   }
   return out;
 }

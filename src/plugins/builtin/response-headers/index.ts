@@ -18,7 +18,9 @@ import { ResponseHeadersSchema } from './schema.ts';
  */
 export const responseHeadersPlugin = definePlugin({
   name: 'response-headers',
-  priority: 500,
+  // Runs before auth and traffic control so its headers (often security headers) also reach the
+  // 401/403/429 answers those plugins give without letting later plugins run.
+  priority: 10500,
   description: 'Renames, removes, sets and adds headers on the response to the client (values are templates).',
   schema: ResponseHeadersSchema,
   create(config): PluginInstance {
