@@ -4,6 +4,8 @@ export interface ProxyOptions {
   to: string[];
   admin: number | undefined;
   accessLog: boolean;
+  /** e.g. "10mb"; the listener default when absent. */
+  maxBodySize?: string | undefined;
 }
 
 /** The one-line reverse proxy (`sluice proxy`) as an ordinary config: every path to the targets. */
@@ -14,7 +16,14 @@ export function proxyConfig(options: ProxyOptions): Record<string, unknown> {
     return { url };
   });
   return {
-    listeners: [{ name: 'proxy', host: options.host, port: options.listen }],
+    listeners: [
+      {
+        name: 'proxy',
+        host: options.host,
+        port: options.listen,
+        ...(options.maxBodySize === undefined ? {} : { limits: { maxBodySize: /^\d+$/.test(options.maxBodySize) ? Number(options.maxBodySize) : options.maxBodySize } }),
+      },
+    ],
     upstreams: [{ name: 'default', targets, balancer: { algorithm: 'round-robin' } }],
     routes: [{ name: 'all', match: { paths: ['/*'] }, upstream: 'default' }],
     plugins: { global: { 'request-id': {} } },

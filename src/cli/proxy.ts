@@ -3,7 +3,7 @@ import { createGateway } from '../gateway.ts';
 import { proxyConfig } from './proxy-config.ts';
 import { runUntilSignalled } from './run-gateway.ts';
 
-const USAGE = `Usage: sluice proxy --listen PORT --to URL [--to URL …] [--admin PORT] [--host ADDR] [--no-access-log]
+const USAGE = `Usage: sluice proxy --listen PORT --to URL [--to URL …] [--admin PORT] [--host ADDR] [--max-body-size SIZE] [--no-access-log]
   LISTEN_PORT and UPSTREAM_URL (comma-separated) are used when the flags are absent.
 `;
 
@@ -16,6 +16,7 @@ export async function runProxy(argv: string[]): Promise<number | undefined> {
       admin: { type: 'string' },
       host: { type: 'string' },
       'no-access-log': { type: 'boolean' },
+      'max-body-size': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -35,6 +36,7 @@ export async function runProxy(argv: string[]): Promise<number | undefined> {
     to,
     admin: values.admin === undefined ? undefined : Number(values.admin),
     accessLog: values['no-access-log'] !== true && process.env.SLUICE_ACCESS_LOG !== 'false',
+    maxBodySize: values['max-body-size'],
   });
   const gateway = await createGateway(config);
   await gateway.start();

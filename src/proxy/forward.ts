@@ -8,6 +8,7 @@ import { cannotRespond, sendProblem } from '../runtime/respond.ts';
 import type { CompiledRoute, Snapshot } from '../runtime/snapshot.ts';
 import type { Target, Upstream } from '../upstream/upstream.ts';
 import type { CallHandle, FailureInfo, ResponseHandler } from './client/types.ts';
+import { limitBody } from './body-limit.ts';
 import { forwardableResponseHeaders } from './headers.ts';
 import { addResponseVia, buildUpstreamHeaders } from './upstream-request.ts';
 
@@ -87,7 +88,7 @@ class Exchange implements ResponseHandler {
     if (ctx.req.headers.expect?.toLowerCase() === '100-continue' && !res.headersSent) res.writeContinue();
     const withBody = hasBody(ctx);
     const declared = ctx.req.headers['content-length'];
-    if (withBody && declared === undefined) this.limitChunkedBody();
+    const body = !withBody ? null : declared === undefined ? limitBody(ctx.req, this.maxBody, this.onBodyTooLarge) : ctx.req;
     this.target.inflight++;
     res.once('close', this.onClientClose);
     try {
@@ -96,7 +97,7 @@ class Exchange implements ResponseHandler {
           method: request.method,
           path: request.path,
           headers: request.headers.raw,
-          body: withBody ? ctx.req : null,
+          body,
           contentLength: withBody && declared !== undefined ? Number(declared) : null,
           responseTimeoutMs: this.route.responseTimeoutMs ?? this.upstream.responseTimeoutMs,
           bodyIdleTimeoutMs: this.route.bodyIdleTimeoutMs ?? this.upstream.bodyIdleTimeoutMs,
@@ -109,20 +110,12 @@ class Exchange implements ResponseHandler {
     }
   }
 
-  /** Chunked bodies have no declared length: count as they stream and cut at the limit. */
-  private limitChunkedBody(): void {
-    let received = 0;
-    const req = this.ctx.req;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received <= this.maxBody) return;
-      req.off('data', onData);
-      this.#handle?.abort();
-      this.settle();
-      sendProblem(this.ctx, new GatewayError('SLUICE_ERR_BODY_TOO_LARGE', { detail: `body exceeds ${this.maxBody} bytes` }));
-    };
-    req.on('data', onData);
-  }
+  /** Chunked bodies have no declared length: count them as they stream and cut at the limit. */
+  private readonly onBodyTooLarge = (): void => {
+    this.#handle?.abort();
+    this.settle();
+    sendProblem(this.ctx, new GatewayError('SLUICE_ERR_BODY_TOO_LARGE', { detail: `body exceeds ${this.maxBody} bytes` }));
+  };
 
   private readonly onClientClose = (): void => {
     if (this.#done) return;

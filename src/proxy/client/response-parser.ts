@@ -106,6 +106,7 @@ export class ResponseParser {
     this.noBody = noBody;
     this.started = false;
     this.pending = null;
+    if (this.fields.length !== 0) this.fields = []; // left over from a failed parse
     this.resetHead();
   }
 
@@ -165,9 +166,9 @@ export class ResponseParser {
     }
   }
 
+  /** Clear per-head state. `fields` is swapped for a fresh array by whoever hands it out. */
   private resetHead(): void {
     this.sectionBytes = 0;
-    this.fields = [];
     this.statusSeen = false;
     this.status = 0;
     this.reason = '';
@@ -329,6 +330,7 @@ export class ResponseParser {
   private informational(status: number, pos: number): number {
     if (status === 101) return this.failAt('unexpected 101 Switching Protocols');
     const headers = this.fields;
+    this.fields = [];
     this.resetHead();
     this.events.onInformational(status, headers);
     return this.state === S_HEAD ? pos : -1;

@@ -107,24 +107,22 @@ class UndiciCall implements Dispatcher.DispatchHandler, CallHandle {
   }
 
   onError(err: Error): void {
-    if (this.done) return;
-    this.done = true;
     const body = this.call.body;
     const bodyFailed = body !== null && (body.errored !== null || (body.destroyed && !body.readableEnded));
     const code = classify(err as NodeJS.ErrnoException, this.sent, bodyFailed);
-    const detail = `upstream request failed (${(err as NodeJS.ErrnoException).code ?? err.name})`;
-    this.handler.onError(new GatewayError(code, { detail, cause: err }), {
-      requestSent: this.sent,
-      responseStarted: this.started,
-    });
+    this.fail(code, `upstream request failed (${(err as NodeJS.ErrnoException).code ?? err.name})`, err);
+  }
+
+  fail(code: ErrorCode, detail: string, cause: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    const error = new GatewayError(code, cause === undefined ? { detail } : { detail, cause });
+    this.handler.onError(error, { requestSent: this.sent, responseStarted: this.started });
   }
 }
 
-function failClosed(handler: ResponseHandler): void {
-  handler.onError(new GatewayError('SLUICE_ERR_UPSTREAM_CONNECT', { detail: 'upstream pool closed' }), {
-    requestSent: false,
-    responseStarted: false,
-  });
+function failClosed(call: UndiciCall): void {
+  call.fail('SLUICE_ERR_UPSTREAM_CONNECT', 'upstream pool closed', undefined);
 }
 
 class UndiciTargetPool implements TargetPool {
@@ -152,7 +150,7 @@ class UndiciTargetPool implements TargetPool {
     const headers = validateCall(call);
     const uc = new UndiciCall(call, handler);
     if (this.closed) {
-      process.nextTick(failClosed, handler);
+      process.nextTick(failClosed, uc);
       return uc;
     }
     if (call.contentLength !== null && call.body !== null) headers.push('content-length', String(call.contentLength));
