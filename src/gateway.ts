@@ -8,6 +8,7 @@ import { builtinPlugins } from './plugins/builtin/index.ts';
 import { loadPluginModules } from './plugins/loader.ts';
 import { createPluginRegistry } from './plugins/registry.ts';
 import type { PluginDefinition } from './plugins/types.ts';
+import { AccessLog, bufferedStdout, type AccessLogSink } from './observability/access-log.ts';
 import { createLogger } from './observability/logger.ts';
 import { createRawPool } from './proxy/client/index.ts';
 import type { PoolFactory } from './proxy/client/types.ts';
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   baseDir?: string;
   /** Upstream client implementation (default: the raw-socket client). */
   poolFactory?: PoolFactory;
+  /** Where access-log lines go (default: buffered stdout). */
+  accessLogSink?: AccessLogSink;
 }
 
 export interface Gateway {
@@ -60,7 +63,9 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const pools = new PoolCache(options.poolFactory ?? createRawPool);
   let version = 1;
   let snapshot = await compileSnapshot(first.config, { version, plugins: first.registry, pools, logger });
-  let accessLog = first.config.observability?.accessLog === false ? undefined : logger.child({ kind: 'access' });
+  const accessSink = options.accessLogSink ?? bufferedStdout();
+  const accessLogFor = (config: SluiceConfig) => (config.observability?.accessLog === false ? undefined : new AccessLog(accessSink));
+  let accessLog = accessLogFor(first.config);
   const host: PipelineHost = {
     current: () => snapshot,
     logger,
@@ -111,7 +116,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       const compiled = await compileSnapshot(config, { version: ++version, plugins: registry, pools, logger });
       const previous = snapshot;
       snapshot = compiled;
-      accessLog = config.observability?.accessLog === false ? undefined : logger.child({ kind: 'access' });
+      accessLog = accessLogFor(config);
       void previous.retire();
       logger.info({ version: compiled.version }, 'config applied');
       return compiled;
@@ -123,6 +128,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       await snapshot.retire();
       pools.destroyAll();
       await admin?.close();
+      accessSink.flush?.();
       logger.info('gateway stopped');
     },
     addresses: () => new Map(listeners.map((l) => [l.config.name, l.address()])),

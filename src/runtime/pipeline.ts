@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { AccessLog } from '../observability/access-log.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { runOnLog, runOnRequest } from '../plugins/chain.ts';
 import { forward } from '../proxy/forward.ts';
@@ -24,7 +25,7 @@ export interface PipelineHost {
   /** The snapshot in force now; each request pins the one it started with. */
   current(): Snapshot;
   readonly logger: Logger;
-  readonly accessLog: Logger | undefined;
+  readonly accessLog: AccessLog | undefined;
 }
 
 function createContext(req: IncomingMessage, res: ServerResponse, listener: ListenerRuntime): RequestContext {
@@ -117,22 +118,5 @@ function finish(host: PipelineHost, snapshot: Snapshot, ctx: RequestContext, rou
   if (ctx.status === 0) ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 499;
   const chain = route?.chain ?? snapshot.globalChain;
   runOnLog(chain, ctx, ctx.error, host.logger);
-  const log = host.accessLog;
-  if (log === undefined) return;
-  log.info({
-    requestId: ctx.id,
-    listener: ctx.listener,
-    clientIp: ctx.clientIp,
-    method: ctx.method,
-    host: ctx.host,
-    path: ctx.path,
-    status: ctx.status,
-    durationMs: Math.round((performance.now() - ctx.startMono) * 1000) / 1000,
-    bytesSent: ctx.bytesSent,
-    route: ctx.route?.name,
-    upstream: ctx.target?.upstream,
-    target: ctx.target?.url,
-    errorCode: ctx.error?.code,
-    completed: ctx.res.writableFinished,
-  });
+  host.accessLog?.write(ctx);
 }

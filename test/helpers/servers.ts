@@ -91,7 +91,8 @@ export async function startGateway(config: Record<string, unknown>): Promise<Tes
     admin: { enabled: false },
     ...config,
   };
-  const gateway = await createGateway(full, { logger: createLogger({ level: 'info', destination: sink }) });
+  const accessLogSink = { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) };
+  const gateway = await createGateway(full, { logger: createLogger({ level: 'info', destination: sink }), accessLogSink });
   await gateway.start();
   const address = [...gateway.addresses().values()][0]!;
   return {
