@@ -10,7 +10,7 @@ import { createPluginRegistry } from './plugins/registry.ts';
 import type { PluginDefinition } from './plugins/types.ts';
 import { AccessLog, bufferedStdout, type AccessLogSink } from './observability/access-log.ts';
 import { createLogger } from './observability/logger.ts';
-import { createRawPool } from './proxy/client/index.ts';
+import { createRawPool, createUndiciPool } from './proxy/client/index.ts';
 import type { PoolFactory } from './proxy/client/types.ts';
 import { validateRouteConfig } from './router/index.ts';
 import type { PipelineHost } from './runtime/pipeline.ts';
@@ -60,7 +60,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const extra = options.plugins ?? [];
   const first = await validateGatewayConfig(raw, extra, baseDir);
   const logger = options.logger ?? createLogger({ level: first.config.observability?.logLevel ?? 'info' });
-  const pools = new PoolCache(options.poolFactory ?? createRawPool);
+  const pools = new PoolCache({ native: options.poolFactory ?? createRawPool, undici: createUndiciPool });
   let version = 1;
   let snapshot = await compileSnapshot(first.config, { version, plugins: first.registry, pools, logger });
   const accessSink = options.accessLogSink ?? bufferedStdout();

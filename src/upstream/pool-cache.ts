@@ -13,18 +13,20 @@ interface Entry {
 export class PoolCache {
   readonly #entries = new Map<string, Entry>();
 
-  constructor(private readonly factory: PoolFactory) {}
+  /** `factories.native` is the default client; others are chosen per upstream (`pool.client`). */
+  constructor(private readonly factories: Readonly<Record<string, PoolFactory>>) {}
 
-  static keyOf(options: PoolOptions): string {
+  static keyOf(options: PoolOptions, client: string): string {
     const tls = options.tls === undefined ? '' : `${options.tls.rejectUnauthorized ?? true}:${options.tls.servername ?? ''}`;
-    return `${options.origin.origin}|${options.connections}|${options.keepAliveMs}|${options.connectTimeoutMs}|${tls}`;
+    return `${client}|${options.origin.origin}|${options.connections}|${options.keepAliveMs}|${options.connectTimeoutMs}|${tls}`;
   }
 
-  acquire(options: PoolOptions): { key: string; pool: TargetPool } {
-    const key = PoolCache.keyOf(options);
+  acquire(options: PoolOptions, client = 'native'): { key: string; pool: TargetPool } {
+    const key = PoolCache.keyOf(options, client);
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      entry = { pool: this.factory(options), refs: 0 };
+      const factory = this.factories[client] ?? this.factories.native!;
+      entry = { pool: factory(options), refs: 0 };
       this.#entries.set(key, entry);
     }
     entry.refs++;

@@ -63,7 +63,7 @@ export class Upstream {
         keepAliveMs: parseDuration(config.pool?.keepAlive ?? '4s'),
         connectTimeoutMs,
         ...(origin.protocol === 'https:' ? { tls: { ...config.tls } } : {}),
-      });
+      }, config.pool?.client ?? 'native');
       return new Target(origin, t.weight ?? 1, pool, key);
     });
     this.#balancer = createBalancer(this.targets, balancer);

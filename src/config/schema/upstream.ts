@@ -64,6 +64,12 @@ export const UpstreamSchema = Type.Object(
         {
           connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 128, description: 'Most open connections per target' })),
           keepAlive: Type.Optional(duration({ default: '4s', description: 'How long an idle upstream connection is kept; keep below the target\'s own keep-alive timeout' })),
+          client: Type.Optional(
+            Type.Union([Type.Literal('native'), Type.Literal('undici')], {
+              default: 'native',
+              description: 'Upstream HTTP client: the built-in keep-alive client on raw sockets (native), or undici\'s Pool',
+            }),
+          ),
           pipelining: Type.Optional(Type.Integer({ minimum: 1, maximum: 1, default: 1, description: 'Requests in flight per connection (pipelining is off: 1)' })),
         },
         { additionalProperties: false },
