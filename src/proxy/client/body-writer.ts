@@ -28,7 +28,8 @@ const FAIL_ABORTED = 0;
 const FAIL_LENGTH = 1;
 
 export class BodyWriter {
-  private body: Readable | null = null;
+  /** @internal the body being streamed; null once detached. */
+  body: Readable | null = null;
   /** Bytes still expected under Content-Length, or -1 for chunked. */
   private remaining = -1;
   private waitingDrain = false;
@@ -38,6 +39,8 @@ export class BodyWriter {
   /** Whether any body byte has been taken from the stream (then the call cannot be replayed). */
   touched = false;
 
+  /** Head held back for one tick while the first body chunk arrives. */
+  pendingHead: string | null = null;
   private readonly onData = (chunk: Buffer | string): void => this.data(chunk);
   private readonly onEnd = (): void => this.end();
   private readonly onError = (err: unknown): void => this.abort(err);
@@ -74,9 +77,23 @@ export class BodyWriter {
       process.nextTick(deferredFailure, this, FAIL_ABORTED, body.errored ?? undefined);
       return;
     }
-    this.starting = true;
     this.body = body;
     this.remaining = contentLength ?? -1;
+    body.on('error', this.onError);
+    body.on('close', this.onClose);
+    if (body.readableLength === 0) {
+      // node:http pushes a request's first body bytes right after the 'request' event returns, in
+      // the same tick: waiting one tick lets the head and that chunk leave in one write.
+      this.pendingHead = head;
+      process.nextTick(continueStart, this, body);
+      return;
+    }
+    this.begin(head, body);
+  }
+
+  /** @internal second half of start(), after the optional one-tick wait. */
+  begin(head: string, body: Readable): void {
+    this.starting = true;
     // Take what is already buffered, so the head and the first chunk leave in one write.
     const first = body.read() as Buffer | string | null;
     if (first === null) this.socket.write(head, 'latin1');
@@ -90,8 +107,6 @@ export class BodyWriter {
     if (this.body === null) return; // failed on the first chunk
     body.on('data', this.onData);
     body.on('end', this.onEnd);
-    body.on('error', this.onError);
-    body.on('close', this.onClose);
     if (!this.waitingDrain) body.resume();
   }
 
@@ -100,6 +115,7 @@ export class BodyWriter {
     const body = this.body;
     if (body === null) return;
     this.body = null;
+    this.pendingHead = null;
     this.waitingDrain = false;
     body.removeListener('data', this.onData);
     body.removeListener('end', this.onEnd);
@@ -161,4 +177,12 @@ export class BodyWriter {
     if (kind === FAIL_LENGTH) this.events.onBodyLengthMismatch(arg as string);
     else this.events.onBodyAborted(arg);
   }
+}
+
+function continueStart(writer: BodyWriter, body: Readable): void {
+  const head = writer.pendingHead;
+  writer.pendingHead = null;
+  // Detached or aborted meanwhile: nothing was written, nothing to do.
+  if (head === null || writer.body !== body) return;
+  writer.begin(head, body);
 }
