@@ -1,22 +1,25 @@
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { AdminServer } from './admin/server.ts';
 import { compileSnapshot } from './config/compile.ts';
 import { ConfigSchema, type SluiceConfig } from './config/schema/index.ts';
-import { ConfigError, pluginSchemasOf, resolveSecrets, validateConfig } from './config/index.ts';
+import { ConfigError, parseDuration, pluginSchemasOf, resolveSecrets, validateConfig } from './config/index.ts';
 import { builtinPlugins } from './plugins/builtin/index.ts';
 import { loadPluginModules } from './plugins/loader.ts';
 import { createPluginRegistry } from './plugins/registry.ts';
 import type { PluginDefinition } from './plugins/types.ts';
 import { AccessLog, bufferedStdout, type AccessLogSink } from './observability/access-log.ts';
-import { createLogger } from './observability/logger.ts';
+import { createLogger, flushLogger } from './observability/logger.ts';
+import { RequestSummary } from './observability/summary.ts';
 import { createRawPool, createUndiciPool } from './proxy/client/index.ts';
 import type { PoolFactory } from './proxy/client/types.ts';
 import { validateRouteConfig } from './router/index.ts';
+import { ConfigManager, type ApplyOutcome } from './runtime/config-manager.ts';
 import type { PipelineHost } from './runtime/pipeline.ts';
 import type { Snapshot } from './runtime/snapshot.ts';
-import { PublicListener } from './server/listener.ts';
+import { ListenerSet } from './server/listener-set.ts';
 import { PoolCache } from './upstream/pool-cache.ts';
+import { startControlPlane, type ControlPlaneHandle } from './admin/wire.ts';
 
 export interface GatewayOptions {
   /** Extra plugins besides the built-ins and those in `plugins.paths`. */
@@ -28,110 +31,162 @@ export interface GatewayOptions {
   poolFactory?: PoolFactory;
   /** Where access-log lines go (default: buffered stdout). */
   accessLogSink?: AccessLogSink;
+  /** Re-reads the config file: enables SIGHUP/admin reloads and file watching. */
+  readConfigFile?: () => Promise<unknown>;
+  /** Files to watch for changes (the config file; referenced files are added automatically). */
+  watchFiles?: string[];
+  /** State directory (history, audit, registered targets); overrides `admin.stateDir`. */
+  stateDir?: string;
 }
 
 export interface Gateway {
   start(): Promise<void>;
-  /** Validate, compile and swap in a new config; the running one stays on any error. */
-  reload(raw: unknown): Promise<Snapshot>;
-  /** Graceful stop: readiness 503, stop accepting, finish in-flight until the deadline. */
-  stop(options?: { deadlineMs?: number }): Promise<void>;
+  /** Validate, compile and swap in a new config document; the running one stays on any error. */
+  reload(raw: unknown, actor?: string): Promise<ApplyOutcome>;
+  /** Re-read the config file (SIGHUP). */
+  reloadFile(source: 'signal' | 'file', actor?: string): Promise<ApplyOutcome>;
+  /** Graceful stop: readiness 503, drain delay, stop accepting, finish in-flight until the deadline. */
+  stop(options?: { deadlineMs?: number; drainDelayMs?: number }): Promise<void>;
   current(): Snapshot;
   /** Bound address of each public listener, by listener name. */
   addresses(): Map<string, AddressInfo>;
   adminAddress(): AddressInfo | undefined;
+  readonly manager: ConfigManager;
   readonly logger: Logger;
 }
 
-export async function validateGatewayConfig(raw: unknown, extra: PluginDefinition[], baseDir: string) {
+export interface ValidatedConfig {
+  config: SluiceConfig;
+  registry: ReadonlyMap<string, PluginDefinition>;
+  /** Secret files and plugin modules the config references (watched for changes). */
+  files: string[];
+}
+
+export async function validateGatewayConfig(raw: unknown, extra: PluginDefinition[], baseDir: string): Promise<ValidatedConfig> {
   const paths = (raw as { plugins?: { paths?: unknown } } | null)?.plugins?.paths;
-  const loaded = Array.isArray(paths) ? await loadPluginModules(paths as string[], baseDir) : [];
+  const pluginFiles = Array.isArray(paths) ? (paths as string[]).map((p) => resolve(baseDir, p)) : [];
+  const loaded = pluginFiles.length > 0 ? await loadPluginModules(paths as string[], baseDir) : [];
   const registry = createPluginRegistry([...builtinPlugins, ...extra, ...loaded]);
   const result = validateConfig(raw, { plugins: registry, routeChecks: (route) => validateRouteConfig(route) });
   if (!result.ok) throw new ConfigError(result.errors);
   // Secret files are read only once the config is known to be valid.
-  const { config } = await resolveSecrets(result.config, ConfigSchema, baseDir, pluginSchemasOf(registry));
-  return { config, registry };
+  const { config, files } = await resolveSecrets(result.config, ConfigSchema, baseDir, pluginSchemasOf(registry));
+  return { config, registry, files: [...files, ...pluginFiles] };
 }
 
-/** Create a gateway from a config object (validated here). Nothing is global: many can coexist. */
+/** State is persisted only where it can be used: with the admin API on, or when asked explicitly. */
+function stateDirOf(raw: unknown, options: GatewayOptions, baseDir: string): string | undefined {
+  if (options.stateDir !== undefined) return options.stateDir;
+  const admin = (raw as { admin?: { enabled?: boolean; stateDir?: string } } | null)?.admin;
+  if (admin?.enabled === false) return undefined;
+  return resolve(baseDir, admin?.stateDir ?? '.sluice');
+}
+
+/** Create a gateway from a config document (validated here). Nothing is global: many can coexist. */
 export async function createGateway(raw: unknown, options: GatewayOptions = {}): Promise<Gateway> {
   const baseDir = options.baseDir ?? process.cwd();
   const extra = options.plugins ?? [];
-  const first = await validateGatewayConfig(raw, extra, baseDir);
-  const logger = options.logger ?? createLogger({ level: first.config.observability?.logLevel ?? 'info' });
+  const logger = options.logger ?? createLogger({ level: 'info' });
   const pools = new PoolCache({ native: options.poolFactory ?? createRawPool, undici: createUndiciPool });
-  let version = 1;
-  let snapshot = await compileSnapshot(first.config, { version, plugins: first.registry, pools, logger });
+  const summary = new RequestSummary();
   const accessSink = options.accessLogSink ?? bufferedStdout();
-  const accessLogFor = (config: SluiceConfig) => (config.observability?.accessLog === false ? undefined : new AccessLog(accessSink));
-  let accessLog = accessLogFor(first.config);
+  let snapshot: Snapshot | undefined;
+  let accessLog: AccessLog | undefined;
+  let draining = false;
+  let started = false;
   const host: PipelineHost = {
-    current: () => snapshot,
+    current: () => snapshot!,
     logger,
     get accessLog() {
       return accessLog;
     },
+    summary,
   };
-  const listeners: PublicListener[] = [];
-  let admin: AdminServer | undefined;
-  let adminAddress: AddressInfo | undefined;
-  let draining = false;
-  let started = false;
+  const listeners = new ListenerSet(host, logger);
+  const plane: ControlPlaneHandle = await startControlPlane({
+    stateDir: stateDirOf(raw, options, baseDir),
+    historyLimit: (raw as { admin?: { historyLimit?: number } } | null)?.admin?.historyLimit ?? 50,
+    logger,
+    summary,
+    listeners,
+    current: () => snapshot!,
+    readiness: () => ({ ready: started && !draining, draining }),
+  });
+  let validatedFiles: string[] = [];
 
-  async function startAdmin(config: SluiceConfig): Promise<void> {
-    const settings = config.admin ?? {};
-    if (settings.enabled === false) return;
-    admin = new AdminServer(
-      {
-        isReady: () => started && !draining,
-        readinessDetail: () => ({ draining, configVersion: snapshot.version, listeners: listeners.length }),
-      },
-      logger,
-    );
-    adminAddress = await admin.listen(settings.port ?? 9901, settings.host ?? '127.0.0.1');
-    logger.info({ address: adminAddress }, 'admin listener started');
+  async function build(document: unknown, version: number): Promise<Snapshot> {
+    const { config, registry, files } = await validateGatewayConfig(document, extra, baseDir);
+    validatedFiles = files;
+    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger });
+    plane.applyHealthOverrides(built);
+    return built;
+  }
+
+  async function swap(next: Snapshot): Promise<void> {
+    const previous = snapshot;
+    snapshot = next;
+    const config = next.config;
+    accessLog = config.observability?.accessLog === false ? undefined : new AccessLog(accessSink);
+    logger.level = config.observability?.logLevel ?? 'info';
+    await plane.configChanged(config, validatedFiles);
+    if (started) await listeners.sync(config.listeners, drainDeadline(config));
+    if (previous !== undefined) void previous.retire();
+  }
+
+  const manager = new ConfigManager({
+    build,
+    swap,
+    overlay: (document, pending) => plane.overlayConfig(document, pending),
+    history: plane.history,
+    logger,
+    ...(options.readConfigFile === undefined ? {} : { readFile: options.readConfigFile }),
+    onRejected: () => plane.configRejected(),
+  });
+  plane.attach(manager);
+  const first = await manager.apply(raw, { source: 'startup', actor: 'system' });
+  if (!first.ok) {
+    await plane.close();
+    throw new ConfigError(first.errors);
   }
 
   return {
     logger,
-    current: () => snapshot,
+    manager,
+    current: () => snapshot!,
     async start() {
       try {
-        for (const config of snapshot.config.listeners) {
-          const listener = await PublicListener.start(config, host);
-          listeners.push(listener);
-          logger.info({ listener: config.name, address: listener.address() }, 'listener started');
-        }
-        await startAdmin(snapshot.config);
+        await listeners.sync(snapshot!.config.listeners, 0);
+        await plane.start(snapshot!.config, options.watchFiles);
         started = true;
       } catch (error) {
-        await Promise.allSettled(listeners.map((l) => l.close(0)));
-        await admin?.close();
+        await listeners.close(0);
+        await plane.close();
         throw error;
       }
     },
-    async reload(next: unknown) {
-      const { config, registry } = await validateGatewayConfig(next, extra, baseDir);
-      const compiled = await compileSnapshot(config, { version: ++version, plugins: registry, pools, logger });
-      const previous = snapshot;
-      snapshot = compiled;
-      accessLog = accessLogFor(config);
-      void previous.retire();
-      logger.info({ version: compiled.version }, 'config applied');
-      return compiled;
-    },
-    async stop(options = {}) {
+    reload: (document, actor = 'system') => manager.apply(document, { source: 'api', actor }),
+    reloadFile: (source, actor = 'system') => manager.reloadFile({ source, actor }),
+    async stop(stopOptions = {}) {
+      const startedAt = performance.now();
+      const shutdown = snapshot!.config.shutdown ?? {};
       draining = true;
-      const deadlineMs = options.deadlineMs ?? 30_000;
-      await Promise.allSettled(listeners.map((l) => l.close(deadlineMs)));
-      await snapshot.retire();
+      const drainDelayMs = stopOptions.drainDelayMs ?? parseDuration(shutdown.drainDelay ?? '0s');
+      // Readiness already says 503: give load balancers time to notice before we stop accepting.
+      if (drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
+      const inflight = snapshot!.inflight;
+      await listeners.close(stopOptions.deadlineMs ?? drainDeadline(snapshot!.config));
+      await snapshot!.retire();
       pools.destroyAll();
-      await admin?.close();
+      await plane.close();
       accessSink.flush?.();
-      logger.info('gateway stopped');
+      logger.info({ durationMs: Math.round(performance.now() - startedAt), inflightAtStart: inflight }, 'gateway stopped');
+      flushLogger(logger);
     },
-    addresses: () => new Map(listeners.map((l) => [l.config.name, l.address()])),
-    adminAddress: () => adminAddress,
+    addresses: () => listeners.addresses(),
+    adminAddress: () => plane.adminAddress(),
   };
+}
+
+function drainDeadline(config: SluiceConfig): number {
+  return parseDuration(config.shutdown?.deadline ?? '30s');
 }

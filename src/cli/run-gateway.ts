@@ -5,7 +5,7 @@ import { flushLogger } from '../observability/logger.ts';
  * Keep a started gateway running until SIGTERM/SIGINT (graceful drain), and reload on SIGHUP when
  * a reload function is given. A second signal while draining exits at once.
  */
-export function runUntilSignalled(gateway: Gateway, reload?: () => Promise<void>): void {
+export function runUntilSignalled(gateway: Gateway, reload?: () => Promise<unknown>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -13,7 +13,8 @@ export function runUntilSignalled(gateway: Gateway, reload?: () => Promise<void>
     }
     stopping = true;
     gateway.logger.info({ signal }, 'draining');
-    gateway.stop({ deadlineMs: Number(process.env.SLUICE_DRAIN_DEADLINE_MS ?? 30_000) }).then(
+    const deadline = process.env.SLUICE_DRAIN_DEADLINE_MS;
+    gateway.stop(deadline === undefined ? {} : { deadlineMs: Number(deadline) }).then(
       () => {
         flushLogger(gateway.logger);
         process.exit(0);
@@ -29,7 +30,8 @@ export function runUntilSignalled(gateway: Gateway, reload?: () => Promise<void>
   process.on('SIGINT', () => stop('SIGINT'));
   if (reload !== undefined) {
     process.on('SIGHUP', () => {
-      reload().catch((error: unknown) => gateway.logger.error({ err: error }, 'reload rejected; running config stays in force'));
+      // Rejections are logged by the config manager with every error; nothing else to do here.
+      reload().catch((error: unknown) => gateway.logger.error({ err: error }, 'reload failed'));
     });
   }
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../config/default-config.ts';
 import { applyEnvOverrides } from '../config/index.ts';
@@ -6,13 +7,19 @@ import { startEchoUpstream } from '../server/echo-upstream.ts';
 import { readConfigFile } from './config-file.ts';
 import { runUntilSignalled } from './run-gateway.ts';
 
+const USAGE = `Usage: sluice start [-c FILE] [--no-watch]
+  Without -c (and without SLUICE_CONFIG), runs the embedded demo config (:8080, admin 127.0.0.1:9901).
+  The config file and the files it references are watched and reloaded on change (--no-watch to disable);
+  SIGHUP reloads too.
+`;
+
 export async function runStart(argv: string[]): Promise<number | undefined> {
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, 'no-watch': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
-    process.stdout.write('Usage: sluice start [-c FILE]\n  Without -c, runs the embedded demo config (:8080, admin 127.0.0.1:9901).\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   const path = values.config ?? process.env.SLUICE_CONFIG;
@@ -25,11 +32,12 @@ export async function runStart(argv: string[]): Promise<number | undefined> {
     return undefined;
   }
   const { raw, baseDir } = await readConfigFile(path);
-  const gateway = await createGateway(raw, { baseDir });
-  await gateway.start();
-  runUntilSignalled(gateway, async () => {
-    const next = await readConfigFile(path);
-    await gateway.reload(next.raw);
+  const gateway = await createGateway(raw, {
+    baseDir,
+    readConfigFile: async () => (await readConfigFile(path)).raw,
+    ...(values['no-watch'] === true ? {} : { watchFiles: [resolve(path)] }),
   });
+  await gateway.start();
+  runUntilSignalled(gateway, () => gateway.reloadFile('signal', 'SIGHUP'));
   return undefined;
 }

@@ -38,6 +38,14 @@ export const ERROR_CODES = {
   SLUICE_ERR_CONFIG_INVALID: { status: 400, title: 'Invalid Configuration', source: 'config', retryable: false },
   SLUICE_ERR_CONFIG_LOAD: { status: 400, title: 'Configuration Could Not Be Loaded', source: 'config', retryable: false },
   SLUICE_ERR_PLUGIN_LOAD: { status: 400, title: 'Plugin Could Not Be Loaded', source: 'config', retryable: false },
+  // admin API
+  SLUICE_ERR_ADMIN_UNAUTHORIZED: { status: 401, title: 'Authentication Required', source: 'client', retryable: false },
+  SLUICE_ERR_ADMIN_FORBIDDEN: { status: 403, title: 'Role Not Allowed', source: 'client', retryable: false },
+  SLUICE_ERR_ADMIN_NOT_FOUND: { status: 404, title: 'Admin Resource Not Found', source: 'client', retryable: false },
+  SLUICE_ERR_ADMIN_CONFLICT: { status: 409, title: 'Conflict', source: 'client', retryable: false },
+  SLUICE_ERR_ADMIN_VALIDATION: { status: 400, title: 'Invalid Admin Request', source: 'client', retryable: false },
+  SLUICE_ERR_ADMIN_RATE_LIMITED: { status: 429, title: 'Too Many Admin Requests', source: 'client', retryable: true },
+  SLUICE_ERR_ADMIN_PAYLOAD_TOO_LARGE: { status: 413, title: 'Admin Request Too Large', source: 'client', retryable: false },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,7 +4,7 @@ import { runOnResponse, runOnUpstreamRequest } from '../plugins/chain.ts';
 import type { RequestContext, UpstreamRequest, UpstreamResponse } from '../runtime/context.ts';
 import { HeaderList } from '../runtime/headers.ts';
 import type { ListenerRuntime } from '../runtime/pipeline.ts';
-import { cannotRespond, sendProblem } from '../runtime/respond.ts';
+import { cannotRespond, closeWhenDraining, sendProblem } from '../runtime/respond.ts';
 import type { CompiledRoute, Snapshot } from '../runtime/snapshot.ts';
 import type { Target, Upstream } from '../upstream/upstream.ts';
 import type { CallHandle, FailureInfo, ResponseHandler } from './client/types.ts';
@@ -178,6 +178,7 @@ class Exchange implements ResponseHandler {
     // Keep the upstream's Date instead of adding a second one.
     if (response.headers.has('date')) res.sendDate = false;
     ctx.status = response.status;
+    closeWhenDraining(res);
     res.writeHead(response.status, statusText, raw as unknown as OutgoingHttpHeaders);
     const held = this.#held;
     if (held !== undefined) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AccessLog } from '../observability/access-log.ts';
+import type { RequestSummary } from '../observability/summary.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { runOnLog, runOnRequest } from '../plugins/chain.ts';
 import { forward } from '../proxy/forward.ts';
@@ -26,6 +27,8 @@ export interface PipelineHost {
   current(): Snapshot;
   readonly logger: Logger;
   readonly accessLog: AccessLog | undefined;
+  /** Rolling per-route/upstream figures for the admin summary. */
+  readonly summary?: RequestSummary;
 }
 
 function createContext(req: IncomingMessage, res: ServerResponse, listener: ListenerRuntime): RequestContext {
@@ -118,5 +121,6 @@ function finish(host: PipelineHost, snapshot: Snapshot, ctx: RequestContext, rou
   if (ctx.status === 0) ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 499;
   const chain = route?.chain ?? snapshot.globalChain;
   runOnLog(chain, ctx, ctx.error, host.logger);
+  host.summary?.record(ctx.route?.name, ctx.target?.upstream, ctx.status, performance.now() - ctx.startMono);
   host.accessLog?.write(ctx);
 }

@@ -2,6 +2,15 @@ import type { ServerResponse } from 'node:http';
 import { GatewayError, PROBLEM_CONTENT_TYPE, problemBody } from '../errors/index.ts';
 import type { DirectResponse, RequestContext } from './context.ts';
 
+/**
+ * While the gateway drains (its listener stopped accepting), every response tells the client to
+ * close its keep-alive connection, so no client sends a request on a connection about to close.
+ */
+export function closeWhenDraining(res: ServerResponse): void {
+  const server = (res.req.socket as { server?: { listening?: boolean } }).server;
+  if (server !== undefined && server.listening === false) res.shouldKeepAlive = false;
+}
+
 /** True when nothing may be written any more: the client is gone or the head went out already. */
 export function cannotRespond(res: ServerResponse): boolean {
   return res.headersSent || res.destroyed || res.writableEnded;
@@ -29,6 +38,7 @@ export function sendProblem(ctx: RequestContext, error: GatewayError): void {
   applyExtraHeaders(res, ctx.responseHeaders);
   // A request whose body was not read would poison the keep-alive connection: close it.
   if (!ctx.req.complete) res.setHeader('connection', 'close');
+  closeWhenDraining(res);
   ctx.bytesSent = Buffer.byteLength(body);
   res.end(ctx.method === 'HEAD' ? undefined : body);
 }
@@ -54,5 +64,6 @@ export function sendDirect(ctx: RequestContext, direct: DirectResponse): void {
     ctx.bytesSent = Buffer.byteLength(body);
   }
   if (!ctx.req.complete) res.setHeader('connection', 'close');
+  closeWhenDraining(res);
   res.end(ctx.method === 'HEAD' ? undefined : body);
 }

@@ -35,7 +35,7 @@ export class Snapshot {
   #closed: Promise<void> | undefined;
 
   constructor(
-    readonly version: number,
+    public version: number,
     readonly config: SluiceConfig,
     /** Route table per listener name. */
     readonly routeTables: ReadonlyMap<string, RouteTable<CompiledRoute>>,

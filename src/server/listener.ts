@@ -42,6 +42,16 @@ export class PublicListener {
     this.server.on('clientError', handleClientError);
   }
 
+  /** Apply a reloaded config whose binding did not change: limits and trust apply to new requests. */
+  update(config: ListenerConfig): void {
+    this.runtime.maxBodySize = parseSize(config.limits?.maxBodySize ?? '10mb');
+    this.runtime.trustedPeers = new Set(config.trustForwardedFrom ?? []);
+    const timeouts = config.timeouts ?? {};
+    this.server.headersTimeout = parseDuration(timeouts.headers ?? '20s');
+    this.server.requestTimeout = parseDuration(timeouts.request ?? '5m');
+    this.server.keepAliveTimeout = parseDuration(timeouts.keepAlive ?? '5s');
+  }
+
   static async start(config: ListenerConfig, host: PipelineHost): Promise<PublicListener> {
     const listener = new PublicListener(config, host);
     await new Promise<void>((resolve, reject) => {

@@ -114,8 +114,8 @@ describe('sluice CLI', () => {
       assert.equal((await request(`http://127.0.0.1:${port}/z`)).headers['x-which'], 'b');
       await writeFile(file, 'listeners: nope\n');
       child.kill('SIGHUP');
-      for (let i = 0; i < 100 && !/reload rejected/.test(output()); i++) await new Promise((r) => setTimeout(r, 50));
-      assert.match(output(), /reload rejected/);
+      for (let i = 0; i < 100 && !/config rejected/.test(output()); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(output(), /config rejected/);
       assert.equal((await request(`http://127.0.0.1:${port}/z`)).headers['x-which'], 'b', 'running config stays in force');
     } finally {
       await stopCli(child);

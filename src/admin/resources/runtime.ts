@@ -1,0 +1,82 @@
+import { Type } from '@sinclair/typebox';
+import type { ControlPlane } from '../control-plane.ts';
+import { defineAdminRoute, type AdminRoute } from '../http/types.ts';
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function runtimeAdminRoutes(plane: ControlPlane): AdminRoute[] {
+  return [
+    defineAdminRoute({
+      method: 'GET',
+      path: '/admin/snapshot',
+      role: 'viewer',
+      summary: 'The running snapshot: version, routes compiled per listener, requests in flight',
+      tags: ['routes'],
+      handler() {
+        const snapshot = plane.current();
+        const listeners = Object.fromEntries([...snapshot.routeTables].map(([name, table]) => [name, table.size]));
+        return { body: { version: snapshot.version, listeners, inflight: snapshot.inflight } };
+      },
+    }),
+    defineAdminRoute({
+      method: 'GET',
+      path: '/admin/connections',
+      role: 'viewer',
+      summary: 'Client connections per listener and upstream connections per target',
+      tags: ['runtime'],
+      handler() {
+        const upstreams = [...plane.current().upstreams.values()].map((u) => ({
+          upstream: u.name,
+          targets: u.targets.map((t) => ({ url: t.id, requestsInFlight: t.inflight, pool: t.pool.stats() })),
+        }));
+        return { body: { listeners: plane.connections(), upstreams } };
+      },
+    }),
+    defineAdminRoute({
+      method: 'GET',
+      path: '/admin/metrics/summary',
+      role: 'viewer',
+      summary: 'Request rate, error rate and p50/p95/p99 latency per route and upstream over 1 and 5 minutes',
+      tags: ['runtime'],
+      handler: () => ({ body: plane.summary.snapshot() }),
+    }),
+    defineAdminRoute({
+      method: 'GET',
+      path: '/admin/audit',
+      role: 'viewer',
+      summary: 'Audit log of admin actions, newest first',
+      tags: ['runtime'],
+      query: Type.Object({
+        actor: Type.Optional(Type.String()),
+        action: Type.Optional(Type.String()),
+        outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+        since: Type.Optional(Type.String()),
+        limit: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+      }),
+      handler(ctx) {
+        const q = ctx.query;
+        const entries = plane.audit.query({
+          ...(q.has('actor') ? { actor: q.get('actor')! } : {}),
+          ...(q.has('action') ? { action: q.get('action')! } : {}),
+          ...(q.has('outcome') ? { outcome: q.get('outcome') as 'success' } : {}),
+          ...(q.has('since') ? { since: q.get('since')! } : {}),
+          ...(q.has('limit') ? { limit: Number(q.get('limit')) } : {}),
+        });
+        return { body: { entries } };
+      },
+    }),
+    defineAdminRoute({
+      method: 'PUT',
+      path: '/admin/log-level',
+      role: 'operator',
+      summary: 'Change the log level at runtime (until the next restart or config change)',
+      tags: ['runtime'],
+      body: Type.Object({ level: Type.Union(LEVELS.map((l) => Type.Literal(l))) }, { additionalProperties: false }),
+      action: 'log.level',
+      handler(ctx) {
+        plane.setLogLevel(ctx.body.level);
+        return { body: { level: ctx.body.level } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,108 @@
+import { Type } from '@sinclair/typebox';
+import type { Upstream } from '../../upstream/upstream.ts';
+import type { ControlPlane } from '../control-plane.ts';
+import { defineAdminRoute, type AdminRoute } from '../http/types.ts';
+import { conflict, notFound, problem } from './common.ts';
+
+function upstreamView(plane: ControlPlane, upstream: Upstream) {
+  return {
+    name: upstream.name,
+    targets: upstream.targets.map((t) => ({
+      url: t.id,
+      weight: t.weight,
+      available: t.available,
+      inflight: t.inflight,
+      healthOverride: plane.overlay.health(upstream.name, t.id) ?? null,
+      registered: plane.overlay.isRegistered(upstream.name, t.id),
+      pool: t.pool.stats(),
+    })),
+  };
+}
+
+function findUpstream(plane: ControlPlane, name: string): Upstream {
+  const upstream = plane.current().upstreams.get(name);
+  if (upstream === undefined) notFound(`upstream "${name}"`);
+  return upstream;
+}
+
+const TargetBody = Type.Object(
+  { url: Type.String({ pattern: '^https?://' }), weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })) },
+  { additionalProperties: false },
+);
+
+export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
+  return [
+    defineAdminRoute({
+      method: 'GET',
+      path: '/admin/upstreams',
+      role: 'viewer',
+      summary: 'Upstreams with their targets: availability, in-flight requests, health overrides, pool stats',
+      tags: ['upstreams'],
+      handler: () => ({ body: { upstreams: [...plane.current().upstreams.values()].map((u) => upstreamView(plane, u)) } }),
+    }),
+    defineAdminRoute({
+      method: 'GET',
+      path: '/admin/upstreams/:name',
+      role: 'viewer',
+      summary: 'One upstream with its targets and runtime state',
+      tags: ['upstreams'],
+      handler: (ctx) => ({ body: upstreamView(plane, findUpstream(plane, ctx.params.name!)) }),
+    }),
+    defineAdminRoute({
+      method: 'POST',
+      path: '/admin/upstreams/:name/targets',
+      role: 'operator',
+      summary: 'Register a target (persisted in the state directory; survives restarts and reloads)',
+      tags: ['upstreams'],
+      body: TargetBody,
+      action: 'target.register',
+      async handler(ctx) {
+        findUpstream(plane, ctx.params.name!);
+        const previous = plane.overlay.register(ctx.params.name!, ctx.body.url, ctx.body.weight);
+        return overlayChanged(plane, ctx, previous, 201);
+      },
+    }),
+    defineAdminRoute({
+      method: 'DELETE',
+      path: '/admin/upstreams/:name/targets',
+      role: 'operator',
+      summary: 'Deregister a target (?url=…); also removes a target that came from the config file',
+      tags: ['upstreams'],
+      query: Type.Object({ url: Type.String({ pattern: '^https?://' }) }),
+      action: 'target.deregister',
+      async handler(ctx) {
+        const upstream = findUpstream(plane, ctx.params.name!);
+        const url = new URL(ctx.query.get('url')!).href;
+        if (!upstream.targets.some((t) => t.id === url)) notFound(`target ${url} of upstream "${upstream.name}"`);
+        if (upstream.targets.length === 1) conflict(`target ${url} is the last target of upstream "${upstream.name}"`);
+        return overlayChanged(plane, ctx, plane.overlay.deregister(upstream.name, url), 200);
+      },
+    }),
+    defineAdminRoute({
+      method: 'PUT',
+      path: '/admin/upstreams/:name/targets/health',
+      role: 'operator',
+      summary: 'Override a target\'s health: down (never picked), up, or auto (back to checks)',
+      tags: ['upstreams'],
+      body: Type.Object({ url: Type.String({ pattern: '^https?://' }), state: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('auto')]) }, { additionalProperties: false }),
+      action: 'target.health',
+      async handler(ctx) {
+        const upstream = findUpstream(plane, ctx.params.name!);
+        const url = new URL(ctx.body.url).href;
+        const target = upstream.targets.find((t) => t.id === url);
+        if (target === undefined) notFound(`target ${url} of upstream "${upstream.name}"`);
+        await plane.overlay.setHealth(upstream.name, url, ctx.body.state);
+        target.available = ctx.body.state !== 'down';
+        return { body: upstreamView(plane, upstream) };
+      },
+    }),
+  ];
+}
+
+async function overlayChanged(plane: ControlPlane, ctx: Parameters<AdminRoute['handler']>[0], next: ReturnType<ControlPlane['overlay']['register']>, status: number) {
+  const outcome = await plane.applyOverlay(ctx.principal.name, next);
+  if (!outcome.ok) {
+    return problem('SLUICE_ERR_CONFIG_INVALID', 'the target change was rejected; nothing changed', ctx.requestId, ctx.req.url ?? '', outcome.errors);
+  }
+  return { status, body: { version: outcome.version, upstream: upstreamView(plane, findUpstream(plane, ctx.params.name!)) } };
+}

@@ -1,0 +1,140 @@
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { diffConfigs } from '../config/diff.ts';
+import { ConfigHistory } from '../config/history.ts';
+import { ConfigSchema, type SluiceConfig } from '../config/schema/index.ts';
+import { redactSecrets } from '../config/index.ts';
+import { ConfigWatcher } from '../config/watch.ts';
+import type { RequestSummary } from '../observability/summary.ts';
+import type { ConfigManager } from '../runtime/config-manager.ts';
+import type { Snapshot } from '../runtime/snapshot.ts';
+import type { ListenerSet } from '../server/listener-set.ts';
+import { TargetOverlay, type OverlayState } from '../upstream/target-overlay.ts';
+import { AuditLog } from './audit-log.ts';
+import type { ControlPlane } from './control-plane.ts';
+import { AdminHttpServer } from './http/server.ts';
+import { adminRoutes } from './resources/index.ts';
+
+export interface ControlPlaneOptions {
+  stateDir: string | undefined;
+  historyLimit: number;
+  logger: Logger;
+  summary: RequestSummary;
+  listeners: ListenerSet;
+  current(): Snapshot;
+  readiness(): { ready: boolean; draining: boolean };
+}
+
+/** What the gateway drives: the control plane's hooks into the config lifecycle. */
+export interface ControlPlaneHandle {
+  readonly history: ConfigHistory;
+  attach(manager: ConfigManager): void;
+  overlayConfig(document: unknown, pending?: unknown): unknown;
+  applyHealthOverrides(snapshot: Snapshot): void;
+  configChanged(config: SluiceConfig, files: string[]): Promise<void>;
+  configRejected(): void;
+  start(config: SluiceConfig, watchFiles: string[] | undefined): Promise<void>;
+  close(): Promise<void>;
+  adminAddress(): AddressInfo | undefined;
+}
+
+function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlaneHandle> {
+  const { logger } = options;
+  const history = await ConfigHistory.open({ dir: options.stateDir, limit: options.historyLimit });
+  const audit = await AuditLog.open({ dir: options.stateDir, logger });
+  const overlay = await TargetOverlay.open(options.stateDir);
+  let manager: ConfigManager | undefined;
+  let admin: AdminHttpServer | undefined;
+  let adminAddress: AddressInfo | undefined;
+  let watcher: ConfigWatcher | undefined;
+  let watchFiles: string[] = [];
+  let rejected = 0;
+
+  const plane: ControlPlane = {
+    get manager() {
+      return manager!;
+    },
+    history,
+    audit,
+    overlay,
+    summary: options.summary,
+    logger,
+    current: options.current,
+    connections: () => options.listeners.connections(),
+    redact: (document) => redactSecrets(document, ConfigSchema),
+    diff: diffConfigs,
+    async applyOverlay(actor: string, next: OverlayState) {
+      const outcome = await manager!.refresh({ source: 'api', actor }, next);
+      if (!outcome.ok) return outcome;
+      await overlay.commit(next);
+      return { ok: true as const, version: outcome.version };
+    },
+    setLogLevel: (level) => void (logger.level = level),
+    readiness: options.readiness,
+  };
+
+  const publicRoutes = [
+    { path: '/healthz', handler: (_req: unknown, res: import('node:http').ServerResponse) => json(res, 200, { status: 'ok' }) },
+    {
+      path: '/readyz',
+      handler: (_req: unknown, res: import('node:http').ServerResponse) => {
+        const { ready, draining } = options.readiness();
+        const detail = { status: ready ? 'ready' : 'not ready', draining, configVersion: manager?.version ?? 0, listeners: options.listeners.size, configRejections: rejected };
+        json(res, ready ? 200 : 503, detail);
+      },
+    },
+  ];
+
+  return {
+    history,
+    attach: (m) => void (manager = m),
+    overlayConfig: (document, pending) => (pending === undefined ? overlay.apply(document) : overlay.preview(pending as OverlayState, document)),
+    applyHealthOverrides(snapshot) {
+      for (const upstream of snapshot.upstreams.values()) {
+        for (const target of upstream.targets) if (overlay.health(upstream.name, target.id) === 'down') target.available = false;
+      }
+    },
+    async configChanged(config, files) {
+      admin?.setAuth(config.admin ?? {});
+      if (watcher !== undefined) await watcher.track([...watchFiles, ...files]);
+    },
+    configRejected: () => void rejected++,
+    async start(config, files) {
+      const settings = config.admin ?? {};
+      if (files !== undefined && files.length > 0 && manager !== undefined) {
+        watchFiles = files;
+        watcher = await ConfigWatcher.start({
+          files,
+          onChange: (changed) => {
+            logger.info({ changed }, 'config file changed');
+            void manager!.reloadFile({ source: 'file', actor: 'file-watch' });
+          },
+          onError: (error) => logger.warn({ err: error }, 'config watch error'),
+        });
+      }
+      if (settings.enabled === false) return;
+      admin = new AdminHttpServer({
+        routes: adminRoutes(plane),
+        auth: settings,
+        rateLimitPerMinute: settings.rateLimit?.requestsPerMinute ?? 600,
+        audit,
+        logger,
+        publicRoutes,
+      });
+      adminAddress = await admin.listen(settings.port ?? 9901, settings.host ?? '127.0.0.1');
+      logger.info({ address: adminAddress }, 'admin listener started');
+    },
+    async close() {
+      watcher?.close();
+      await admin?.close();
+      await audit.flush();
+    },
+    adminAddress: () => adminAddress,
+  };
+}

@@ -1,0 +1,71 @@
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenerConfig } from '../config/schema/index.ts';
+import { parseSize } from '../config/units.ts';
+import type { PipelineHost } from '../runtime/pipeline.ts';
+import { PublicListener } from './listener.ts';
+import { ConnectionTracker } from './connection-tracker.ts';
+
+function bindingOf(config: ListenerConfig): string {
+  return `${config.host ?? '0.0.0.0'}:${config.port}`;
+}
+
+/**
+ * The public listeners of a gateway. A config change keeps listeners whose binding is unchanged
+ * (their open keep-alive connections stay), updates their per-request settings, starts new ones and
+ * drains removed ones.
+ */
+export class ListenerSet {
+  readonly #listeners = new Map<string, { listener: PublicListener; tracker: ConnectionTracker; binding: string }>();
+
+  constructor(
+    private readonly host: PipelineHost,
+    private readonly logger: Logger,
+  ) {}
+
+  async sync(configs: readonly ListenerConfig[], drainMs: number): Promise<void> {
+    const wanted = new Map(configs.map((c) => [c.name, c]));
+    for (const [name, entry] of this.#listeners) {
+      const next = wanted.get(name);
+      if (next !== undefined && bindingOf(next) === entry.binding) {
+        entry.listener.update(next);
+        continue;
+      }
+      this.#listeners.delete(name);
+      void entry.listener.close(drainMs).then(() => this.logger.info({ listener: name }, 'listener closed'));
+    }
+    for (const config of configs) {
+      if (this.#listeners.has(config.name)) continue;
+      const listener = await PublicListener.start(config, this.host);
+      const tracker = new ConnectionTracker(config.name);
+      tracker.attach(listener.server);
+      this.#listeners.set(config.name, { listener, tracker, binding: bindingOf(config) });
+      this.logger.info({ listener: config.name, address: listener.address() }, 'listener started');
+    }
+  }
+
+  /** Stop accepting everywhere and let in-flight requests finish until the deadline. */
+  async close(deadlineMs: number): Promise<void> {
+    await Promise.allSettled([...this.#listeners.values()].map((e) => e.listener.close(deadlineMs)));
+    this.#listeners.clear();
+  }
+
+  addresses(): Map<string, AddressInfo> {
+    return new Map([...this.#listeners].map(([name, e]) => [name, e.listener.address()]));
+  }
+
+  connections(): Array<{ listener: string; address: string; open: number; total: number }> {
+    return [...this.#listeners.values()].map((e) => {
+      const a = e.listener.address();
+      return { ...e.tracker.stats(), address: `${a.address}:${a.port}` };
+    });
+  }
+
+  get size(): number {
+    return this.#listeners.size;
+  }
+
+  static maxBody(config: ListenerConfig): number {
+    return parseSize(config.limits?.maxBodySize ?? '10mb');
+  }
+}
