@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditSink } from './http/types.ts';
@@ -34,6 +34,10 @@ function isAuditEntry(value: unknown): value is AuditEntry {
   const v = value as Record<string, unknown>;
   return Number.isSafeInteger(v.id) && typeof v.time === 'string' && typeof v.actor === 'string'
     && typeof v.action === 'string' && typeof v.outcome === 'string' && OUTCOMES.has(v.outcome);
+}
+
+function toLines(entries: AuditEntry[]): string {
+  return entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
 }
 
 /** The last `limit` well-formed entries of the file, and how many lines it has. */
@@ -72,7 +76,8 @@ export class AuditLog implements AuditSink {
   #ring: AuditEntry[] = [];
   #lastId = 0;
   #lines = 0;
-  #buffer: string[] = [];
+  /** Recorded, not yet appended. */
+  #buffer: AuditEntry[] = [];
   #writing: Promise<void> | undefined;
 
   private constructor(options: AuditLogOptions) {
@@ -93,7 +98,7 @@ export class AuditLog implements AuditSink {
     if (this.#ring.length > this.#limit) this.#ring.shift();
     this.#logger.info({ audit: full }, 'admin action');
     if (this.#path === undefined) return;
-    this.#buffer.push(`${JSON.stringify(full)}\n`);
+    this.#buffer.push(full);
     this.#writing ??= this.#drain(this.#path);
   }
 
@@ -122,11 +127,15 @@ export class AuditLog implements AuditSink {
     const path = join(dir, FILE);
     try {
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      // A temp file left by a crash mid-compaction: the rename never happened, the old file is intact.
+      for (const name of await readdir(dir)) {
+        if (name.startsWith(`${FILE}.`) && name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined);
+      }
       const { entries, lines } = await loadTail(path, this.#limit);
       this.#ring = entries;
       this.#lastId = entries.reduce((max, e) => Math.max(max, e.id), 0);
       this.#lines = lines;
-      if (lines > Math.max(COMPACT_LINES, this.#limit)) await this.#compact(path);
+      if (lines > Math.max(COMPACT_LINES, this.#limit)) await this.#compact(path, this.#lastId);
     } catch (error) {
       // Serve an empty or partial log rather than keep the gateway from starting.
       this.#logger.error({ err: error, file: path }, 'audit log: could not load');
@@ -139,9 +148,10 @@ export class AuditLog implements AuditSink {
       const batch = this.#buffer;
       this.#buffer = [];
       try {
-        await appendFile(path, batch.join(''), { mode: 0o600 });
+        await appendFile(path, toLines(batch), { mode: 0o600 });
         this.#lines += batch.length;
-        if (this.#lines > Math.max(COMPACT_LINES, 2 * this.#limit)) await this.#compact(path);
+        // Entries still buffered are appended after, so the rewrite must stop at this batch.
+        if (this.#lines > Math.max(COMPACT_LINES, 2 * this.#limit)) await this.#compact(path, batch.at(-1)!.id);
       } catch (error) {
         this.#logger.error({ err: error, file: path, lost: batch.length }, 'audit log: could not append');
       }
@@ -149,10 +159,11 @@ export class AuditLog implements AuditSink {
     this.#writing = undefined;
   }
 
-  /** Rewrite the file to the entries in memory (write a temp file, then rename). */
-  async #compact(path: string): Promise<void> {
+  /** Rewrite the file to the entries in memory up to `upTo` (write a temp file, then rename). */
+  async #compact(path: string, upTo: number): Promise<void> {
     const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const text = this.#ring.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+    const kept = this.#ring.filter((entry) => entry.id <= upTo);
+    const text = toLines(kept);
     try {
       const handle = await open(temp, 'w', 0o600);
       try {
@@ -162,7 +173,7 @@ export class AuditLog implements AuditSink {
         await handle.close();
       }
       await rename(temp, path);
-      this.#lines = this.#ring.length;
+      this.#lines = kept.length;
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       this.#logger.error({ err: error, file: path }, 'audit log: could not compact');
