@@ -36,6 +36,12 @@ function isAuditEntry(value: unknown): value is AuditEntry {
     && typeof v.action === 'string' && typeof v.outcome === 'string' && OUTCOMES.has(v.outcome);
 }
 
+/** Default for absent or non-numeric; otherwise 1..QUERY_MAX. */
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || Number.isNaN(limit)) return QUERY_DEFAULT;
+  return Math.min(QUERY_MAX, Math.max(1, Math.floor(limit)));
+}
+
 function toLines(entries: AuditEntry[]): string {
   return entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
 }
@@ -104,7 +110,7 @@ export class AuditLog implements AuditSink {
 
   /** Newest first; filters combine with AND. An unparseable `since` filters nothing. */
   query(q: AuditQuery): AuditEntry[] {
-    const limit = Math.min(QUERY_MAX, Math.max(1, Math.floor(q.limit ?? QUERY_DEFAULT) || QUERY_DEFAULT));
+    const limit = clampLimit(q.limit);
     const since = q.since === undefined ? Number.NaN : Date.parse(q.since);
     const out: AuditEntry[] = [];
     for (let i = this.#ring.length - 1; i >= 0 && out.length < limit; i--) {

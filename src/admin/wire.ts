@@ -46,7 +46,7 @@ function json(res: import('node:http').ServerResponse, status: number, body: unk
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlaneHandle> {
   const { logger } = options;
-  const history = await ConfigHistory.open({ dir: options.stateDir, limit: options.historyLimit });
+  const history = await ConfigHistory.open({ dir: options.stateDir, limit: options.historyLimit, logger });
   const audit = await AuditLog.open({ dir: options.stateDir, logger });
   const overlay = await TargetOverlay.open(options.stateDir);
   let manager: ConfigManager | undefined;

@@ -52,7 +52,7 @@ describe('diffConfigs', () => {
 
   it('matches targets by url: a weight change is one line', () => {
     const to = baseConfig();
-    to.upstreams[0]!.targets[1]!.weight = 3;
+    (to.upstreams[0]!.targets[1] as { weight: number }).weight = 3;
     const diff = diffConfigs(baseConfig(), to);
     assert.deepEqual(diff, [{ op: 'change', path: '/upstreams[users-svc]/targets[http://10.0.0.2:3000]/weight', from: 1, to: 3 }]);
     assert.equal(formatDiff(diff), '~ /upstreams[users-svc]/targets[http://10.0.0.2:3000]/weight: 1 → 3');
