@@ -88,7 +88,8 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const extra = options.plugins ?? [];
   const logger = options.logger ?? createLogger({ level: 'info' });
   const pools = new PoolCache({ native: options.poolFactory ?? createRawPool, undici: createUndiciPool });
-  const summary = new RequestSummary();
+  // ~48 KB per route or upstream key at most: 500 keys bound the summary at ~24 MB.
+  const summary = new RequestSummary({ maxKeys: 500 });
   const accessSink = options.accessLogSink ?? bufferedStdout();
   let snapshot: Snapshot | undefined;
   let accessLog: AccessLog | undefined;

@@ -38,6 +38,8 @@ export interface AdminRoute<B extends TSchema = TSchema> {
   path: string;
   /** Lowest role allowed. */
   role: AdminRole;
+  /** Served without authentication (still rate limited); only for content that reveals nothing, e.g. the docs page shell. */
+  public?: boolean;
   summary: string;
   description?: string;
   tags?: string[];
