@@ -101,7 +101,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       }
     },
     async configChanged(config, files) {
-      admin?.setAuth(config.admin ?? {});
+      try {
+        admin?.setAuth(config.admin ?? {});
+      } catch (error) {
+        // The new credentials are unusable: the admin API keeps the previous ones.
+        logger.error({ err: error }, 'admin auth change not applied');
+      }
       if (watcher !== undefined) await watcher.track([...watchFiles, ...files]);
     },
     configRejected: () => void rejected++,

@@ -132,6 +132,12 @@ function jwtFailure(error: unknown): string {
   return 'invalid token';
 }
 
+/** Config defaulting may leave `jwt: { roleClaim: 'role' }`; that alone does not enable JWT. */
+function jwtConfigured(jwt: AdminAuthConfig['jwt']): jwt is NonNullable<AdminAuthConfig['jwt']> {
+  if (jwt === undefined) return false;
+  return jwt.secret !== undefined || jwt.publicKey !== undefined || jwt.issuer !== undefined || jwt.audience !== undefined;
+}
+
 /** Verifies admin credentials. Built once per config (tokens hashed here; clear values are not kept). */
 export class AdminAuthenticator {
   /** Whether any credential is configured; without one every caller is the anonymous admin. */
@@ -141,7 +147,7 @@ export class AdminAuthenticator {
 
   constructor(config: AdminAuthConfig) {
     this.tokens = hashTokens(config.tokens);
-    this.jwt = config.jwt === undefined ? undefined : new JwtVerifier(config.jwt);
+    this.jwt = jwtConfigured(config.jwt) ? new JwtVerifier(config.jwt) : undefined;
     this.configured = this.tokens.length > 0 || this.jwt !== undefined;
   }
 

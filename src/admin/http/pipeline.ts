@@ -76,7 +76,7 @@ function validate(validator: Validator | undefined, value: unknown, where: 'body
 }
 
 /** Everything between the request id and the handler's reply, in the documented order. */
-async function run(state: PipelineState, call: Call, found: Lookup): Promise<number> {
+async function run(state: PipelineState, call: Call, found: Lookup): Promise<{ status: number; detail?: string }> {
   const verdict = state.limiter.take(call.clientIp);
   if (!verdict.allowed) {
     call.quiet = !verdict.firstDenial;
@@ -97,7 +97,10 @@ async function run(state: PipelineState, call: Call, found: Lookup): Promise<num
   const principal = call.principal ?? { name: 'anonymous', role: 'viewer', via: 'anonymous' };
   const { req, res, query, clientIp, requestId } = call;
   const reply = await route.handler({ req, res, principal, params, query, body, clientIp, requestId });
-  return sendReply(res, reply);
+  const status = sendReply(res, reply);
+  // A handler-built problem (e.g. config rejected): its detail, already sent to the client, goes to the audit too.
+  const detail = status >= 400 ? (reply.body as { detail?: unknown } | null | undefined)?.detail : undefined;
+  return typeof detail === 'string' ? { status, detail } : { status };
 }
 
 function fail(state: PipelineState, call: Call, error: unknown): { status: number; detail?: string } {
@@ -167,7 +170,7 @@ export async function handleAdminRequest(state: PipelineState, req: IncomingMess
   let status: number;
   let detail: string | undefined;
   try {
-    status = await run(state, call, found);
+    ({ status, detail } = await run(state, call, found));
   } catch (error) {
     ({ status, detail } = fail(state, call, error));
   }

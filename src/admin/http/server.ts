@@ -73,7 +73,8 @@ export class AdminHttpServer {
       bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     };
     this.setRoutes(options.routes);
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => void handleAdminRequest(this.state, req, res));
+    // Short receive timeouts: admin requests are small, and slow-drip clients must not hold sockets.
+    this.server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req: IncomingMessage, res: ServerResponse) => void handleAdminRequest(this.state, req, res));
     // Bad framing or oversized headers: answer 400 and drop the socket instead of leaving it hanging.
     this.server.on('clientError', (_error, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -72,7 +72,8 @@ function entityRoutes(plane: ControlPlane, kind: EntityKind): AdminRoute[] {
       role: 'admin',
       summary: `Create or replace a ${kind.singular} (validated with the whole config; a new version)`,
       tags: [kind.key],
-      body: kind.schema,
+      // The name comes from the path; a body may omit it.
+      body: Type.Omit(kind.schema as never, ['name']),
       action: `${kind.singular}.put`,
       async handler(ctx) {
         const name = ctx.params.name!;
