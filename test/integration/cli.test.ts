@@ -104,13 +104,14 @@ describe('sluice CLI', () => {
         ].join('\n'),
       );
     await write(a.url);
-    const { child, output } = await startCli(['start', '-c', file], {}, /listener started/);
+    // --no-watch: this test is about SIGHUP (the watcher is tested with the reload-under-load test)
+    const { child, output } = await startCli(['start', '-c', file, '--no-watch'], {}, /listener started/);
     try {
       const port = portFrom(output());
       assert.equal((await request(`http://127.0.0.1:${port}/z`)).headers['x-which'], 'a');
       await write(b.url);
       child.kill('SIGHUP');
-      for (let i = 0; i < 100 && !/config applied/.test(output()); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && !/"version":2[^\n]*config applied/.test(output()); i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal((await request(`http://127.0.0.1:${port}/z`)).headers['x-which'], 'b');
       await writeFile(file, 'listeners: nope\n');
       child.kill('SIGHUP');
