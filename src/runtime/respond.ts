@@ -7,7 +7,8 @@ import type { DirectResponse, RequestContext } from './context.ts';
  * close its keep-alive connection, so no client sends a request on a connection about to close.
  */
 export function closeWhenDraining(res: ServerResponse): void {
-  const server = (res.req.socket as { server?: { listening?: boolean } }).server;
+  // res.socket, not req.socket: a consumed request body may already have released its socket.
+  const server = (res.socket as { server?: { listening?: boolean } } | null)?.server;
   if (server !== undefined && server.listening === false) res.shouldKeepAlive = false;
 }
 

@@ -23,6 +23,8 @@ type Tracked = Socket & Record<symbol, number | undefined>;
  * TCP socket and its TLS wrapper, one-to-one. Upgraded (WebSocket) connections count as idle once
  * their upgrade request is answered; connections accepted before attach() are not seen.
  */
+const SOCKET = Symbol('sluice.requestSocket');
+
 export class ConnectionTracker {
   #open = 0;
   #total = 0;
@@ -43,7 +45,9 @@ export class ConnectionTracker {
       this[key] = 0;
     };
     const onResponseClose = function (this: ServerResponse): void {
-      const socket = this.req.socket as Tracked;
+      // The socket as it was at request time: req.socket is null once a consumer released it.
+      const socket = (this as ServerResponse & { [SOCKET]?: Tracked })[SOCKET];
+      if (socket === undefined) return;
       const n = socket[key];
       if (n === undefined || n <= 0) return;
       socket[key] = n - 1;
@@ -60,6 +64,7 @@ export class ConnectionTracker {
       if (n === undefined) socket.on('close', onBusySocketClose);
       socket[key] = (n ?? 0) + 1;
       if (!(n! > 0)) tracker.#busy++;
+      (res as ServerResponse & { [SOCKET]?: Tracked })[SOCKET] = socket;
       res.on('close', onResponseClose);
     };
     // First in line so the count is up before the pipeline can answer; net.Server never emits these.

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { request, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
 
 /** The same proxy behaviour whichever upstream client an upstream uses (pool.client). */
-for (const client of ['native', 'undici'] as const) {
+for (const client of (process.env.ONLY_CLIENT ? [process.env.ONLY_CLIENT] : ['native', 'undici']) as Array<'native' | 'undici'>) {
   describe(`upstream client: ${client}`, () => {
     let up: TestServer;
     let gw: TestGateway;
