@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { writeFileAtomic } from '../stores/atomic-file.ts';
+import { appendFile, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditSink } from './http/types.ts';
@@ -167,21 +167,11 @@ export class AuditLog implements AuditSink {
 
   /** Rewrite the file to the entries in memory up to `upTo` (write a temp file, then rename). */
   async #compact(path: string, upTo: number): Promise<void> {
-    const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const kept = this.#ring.filter((entry) => entry.id <= upTo);
-    const text = toLines(kept);
     try {
-      const handle = await open(temp, 'w', 0o600);
-      try {
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, path);
+      await writeFileAtomic(path, toLines(kept));
       this.#lines = kept.length;
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
       this.#logger.error({ err: error, file: path }, 'audit log: could not compact');
     }
   }

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ApplySource, VersionStore } from '../runtime/config-manager.ts';
+import { writeFileAtomic as writeAtomic } from '../stores/atomic-file.ts';
 
 export interface VersionSummary {
   version: number;
@@ -170,23 +171,6 @@ async function readVersion(dir: string, version: number): Promise<StoredVersion 
   }
 }
 
-/** Write to a temp file, flush, then rename: a reader or a crash sees the old file or the new, never half. */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await removeFile(temp);
-    throw error;
-  }
-}
 
 async function removeFile(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../stores/atomic-file.ts';
 import { dirname, join } from 'node:path';
 
 export type HealthOverride = 'up' | 'down';
@@ -113,10 +114,7 @@ export class TargetOverlay {
   async #persist(): Promise<void> {
     if (this.file === undefined) return;
     await mkdir(dirname(this.file), { recursive: true });
-    // write-then-rename: a crash mid-write never leaves a half file behind
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.#state, null, 2));
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, JSON.stringify(this.#state, null, 2));
   }
 }
 
