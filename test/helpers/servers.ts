@@ -142,3 +142,17 @@ export function request(url: string, options: http.RequestOptions & { body?: str
     req.end(options.body);
   });
 }
+
+/** GET `url` and tell whether the response body arrived complete or the connection was cut. */
+export function responseOutcome(url: string): Promise<'complete' | 'error'> {
+  return new Promise((resolve) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve('complete'));
+        res.on('error', () => resolve('error'));
+        res.on('aborted', () => resolve('error'));
+      })
+      .on('error', () => resolve('error'));
+  });
+}

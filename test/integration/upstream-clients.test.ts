@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { request, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
+import { request, responseOutcome, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
 
 /** The same proxy behaviour whichever upstream client an upstream uses (pool.client). */
 for (const client of (process.env.ONLY_CLIENT ? [process.env.ONLY_CLIENT] : ['native', 'undici']) as Array<'native' | 'undici'>) {
@@ -48,15 +47,7 @@ for (const client of (process.env.ONLY_CLIENT ? [process.env.ONLY_CLIENT] : ['na
     });
 
     it('cuts the client connection when the upstream body is truncated', async () => {
-      const outcome = await new Promise<string>((resolve) => {
-        http
-          .get(`${gw.url}/cut`, { agent: false }, (res) => {
-            res.resume();
-            res.on('end', () => resolve('complete'));
-            res.on('error', () => resolve('error'));
-          })
-          .on('error', () => resolve('error'));
-      });
+      const outcome = await responseOutcome(`${gw.url}/cut`);
       assert.equal(outcome, 'error');
     });
   });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, describe, it } from 'node:test';
-import { request, startGateway, startRawUpstream, startUpstream, type TestGateway } from '../helpers/servers.ts';
+import { request, responseOutcome, startGateway, startRawUpstream, startUpstream, type TestGateway } from '../helpers/servers.ts';
 
 function single(url: string, extra: Record<string, unknown> = {}) {
   return {
@@ -73,16 +72,7 @@ describe('upstream failures map to problem+json', () => {
     );
     cleanup.push(() => truncating.close());
     const gw = await gateway(single(truncating.url));
-    const outcome = await new Promise<string>((resolve) => {
-      http
-        .get(`${gw.url}/trunc`, { agent: false }, (res) => {
-          res.on('data', () => {});
-          res.on('end', () => resolve('complete'));
-          res.on('error', () => resolve('error'));
-          res.on('aborted', () => resolve('error'));
-        })
-        .on('error', () => resolve('error'));
-    });
+    const outcome = await responseOutcome(`${gw.url}/trunc`);
     assert.equal(outcome, 'error');
   });
 
@@ -95,15 +85,7 @@ describe('upstream failures map to problem+json', () => {
     );
     cleanup.push(() => truncating.close());
     const gw = await gateway(single(truncating.url));
-    const outcome = await new Promise<string>((resolve) => {
-      http
-        .get(`${gw.url}/trunc`, { agent: false }, (res) => {
-          res.on('data', () => {});
-          res.on('end', () => resolve('complete'));
-          res.on('error', () => resolve('error'));
-        })
-        .on('error', () => resolve('error'));
-    });
+    const outcome = await responseOutcome(`${gw.url}/trunc`);
     assert.equal(outcome, 'error');
   });
 
