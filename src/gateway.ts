@@ -20,6 +20,8 @@ import type { Snapshot } from './runtime/snapshot.ts';
 import { ListenerSet } from './server/listener-set.ts';
 import { PoolCache } from './upstream/pool-cache.ts';
 import { startControlPlane, type ControlPlaneHandle } from './admin/wire.ts';
+import type { RemoteDataPlane } from './admin/control-plane.ts';
+import { localDataPlane, localView, type LocalDataPlane } from './admin/local-data-plane.ts';
 
 export interface GatewayOptions {
   /** Extra plugins besides the built-ins and those in `plugins.paths`. */
@@ -37,6 +39,11 @@ export interface GatewayOptions {
   watchFiles?: string[];
   /** State directory (history, audit, registered targets); overrides `admin.stateDir`. */
   stateDir?: string;
+  /**
+   * Worker processes serve the traffic (multi-process mode): this gateway binds no public listener,
+   * puts every applied config in force in the workers and reads their state for the admin API.
+   */
+  workers?: RemoteDataPlane;
 }
 
 export interface Gateway {
@@ -51,6 +58,8 @@ export interface Gateway {
   /** Bound address of each public listener, by listener name. */
   addresses(): Map<string, AddressInfo>;
   adminAddress(): AddressInfo | undefined;
+  /** This process's connections, target load and request summary (what a worker reports). */
+  readonly local: LocalDataPlane;
   readonly manager: ConfigManager;
   readonly logger: Logger;
 }
@@ -104,20 +113,26 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     summary,
   };
   const listeners = new ListenerSet(host, logger);
+  const current = () => snapshot!;
+  const local = localDataPlane(listeners, current, summary);
+  const workers = options.workers;
   const plane: ControlPlaneHandle = await startControlPlane({
     stateDir: stateDirOf(raw, options, baseDir),
     historyLimit: (raw as { admin?: { historyLimit?: number } } | null)?.admin?.historyLimit ?? 50,
     logger,
-    summary,
-    listeners,
-    current: () => snapshot!,
-    readiness: () => ({ ready: started && !draining, draining }),
+    data: workers ?? localView(local, current, summary),
+    listenerCount: () => (workers === undefined ? listeners.size : snapshot!.config.listeners.length),
+    current,
+    readiness: () => ({ ready: started && !draining && (workers?.ready() ?? true), draining }),
   });
   let validatedFiles: string[] = [];
+  // The document last built (overlays applied): what workers build too once it is swapped in.
+  let builtDocument: unknown;
 
   async function build(document: unknown, version: number): Promise<Snapshot> {
     const { config, registry, files } = await validateGatewayConfig(document, extra, baseDir);
     validatedFiles = files;
+    builtDocument = document;
     const built = await compileSnapshot(config, { version, plugins: registry, pools, logger });
     plane.applyHealthOverrides(built);
     return built;
@@ -130,7 +145,8 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     accessLog = config.observability?.accessLog === false ? undefined : new AccessLog(accessSink);
     logger.level = config.observability?.logLevel ?? 'info';
     await plane.configChanged(config, validatedFiles);
-    if (started) await listeners.sync(config.listeners, drainDeadline(config));
+    if (workers !== undefined) await workers.applied({ document: builtDocument, version: next.version, health: plane.healthOverrides() });
+    else if (started) await listeners.sync(config.listeners, drainDeadline(config));
     if (previous !== undefined) void previous.retire();
   }
 
@@ -153,10 +169,11 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   return {
     logger,
     manager,
-    current: () => snapshot!,
+    local,
+    current,
     async start() {
       try {
-        await listeners.sync(snapshot!.config.listeners, 0);
+        if (workers === undefined) await listeners.sync(snapshot!.config.listeners, 0);
         await plane.start(snapshot!.config, options.watchFiles);
         started = true;
       } catch (error) {
@@ -175,7 +192,8 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       // Readiness already says 503: give load balancers time to notice before we stop accepting.
       if (drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
       const inflight = snapshot!.inflight;
-      await listeners.close(stopOptions.deadlineMs ?? drainDeadline(snapshot!.config));
+      const deadlineMs = stopOptions.deadlineMs ?? drainDeadline(snapshot!.config);
+      await (workers === undefined ? listeners.close(deadlineMs) : workers.stop(deadlineMs));
       await snapshot!.retire();
       pools.destroyAll();
       await plane.close();

@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { ConfigIssue } from '../config/index.ts';
 import type { DiffEntry } from '../config/diff.ts';
 import type { ConfigHistory } from '../config/history.ts';
-import type { RequestSummary } from '../observability/summary.ts';
+import type { SummarySnapshot } from '../observability/summary.ts';
+import type { PoolStats } from '../proxy/client/types.ts';
 import type { ConfigManager } from '../runtime/config-manager.ts';
 import type { Snapshot } from '../runtime/snapshot.ts';
-import type { OverlayState, TargetOverlay } from '../upstream/target-overlay.ts';
+import type { HealthOverride, OverlayState, TargetOverlay } from '../upstream/target-overlay.ts';
 import type { AuditLog } from './audit-log.ts';
 
 export interface ListenerConnections {
@@ -15,21 +16,68 @@ export interface ListenerConnections {
   total: number;
 }
 
+/** Load on one target: requests in flight and its connection pool. */
+export interface TargetLoad {
+  inflight: number;
+  pool: PoolStats;
+}
+
+export interface WorkerStatus {
+  id: number;
+  pid: number;
+  status: 'forked' | 'starting' | 'up' | 'stopping';
+  /** Config version the worker runs (the primary's numbering). */
+  version: number;
+  startedAt: string;
+}
+
+/**
+ * Data-plane state as the admin API reads it: this process, or (multi-process mode) the sum over
+ * every worker. Async because the workers are asked over IPC.
+ */
+export interface DataPlaneView {
+  connections(): Promise<ListenerConnections[]>;
+  /** Per target, keyed `${upstream} ${url}`. */
+  targetLoad(): Promise<Map<string, TargetLoad>>;
+  summary(): Promise<SummarySnapshot>;
+  /** Pass a health override on to where traffic is served (the local snapshot is already updated). */
+  setHealth(upstream: string, url: string, state: HealthOverride | 'auto'): Promise<void>;
+  workers(): WorkerStatus[];
+}
+
+export interface AppliedUpdate {
+  /** The document as built (runtime overlays applied). */
+  document: unknown;
+  version: number;
+  health: Record<string, HealthOverride>;
+}
+
+/** Worker processes serving traffic for a gateway that only runs the control plane (the primary). */
+export interface RemoteDataPlane extends DataPlaneView {
+  /** A config version is in force here: put it in force in every worker (bounded; never throws). */
+  applied(update: AppliedUpdate): Promise<void>;
+  /** At least one worker serves traffic. */
+  ready(): boolean;
+  /** Drain every worker (the drain delay has passed already) and wait until they exit. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
 /** Everything the admin resources read or change, handed over by the gateway. */
 export interface ControlPlane {
   readonly manager: ConfigManager;
   readonly history: ConfigHistory;
   readonly audit: AuditLog;
   readonly overlay: TargetOverlay;
-  readonly summary: RequestSummary;
+  readonly data: DataPlaneView;
   readonly logger: Logger;
   current(): Snapshot;
-  connections(): ListenerConnections[];
   /** The document with every secret replaced by "[redacted]". */
   redact(document: unknown): unknown;
   diff(from: unknown, to: unknown): DiffEntry[];
   /** Apply the config with a candidate target overlay; it is kept only when the config applies. */
   applyOverlay(actor: string, next: OverlayState): Promise<{ ok: true; version: number } | { ok: false; errors: ConfigIssue[] }>;
+  /** Record a health override (persisted) and put it in force everywhere. */
+  setTargetHealth(upstream: string, url: string, state: HealthOverride | 'auto'): Promise<void>;
   setLogLevel(level: string): void;
   readiness(): { ready: boolean; draining: boolean };
 }

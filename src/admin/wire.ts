@@ -5,13 +5,11 @@ import { ConfigHistory } from '../config/history.ts';
 import { ConfigSchema, type SluiceConfig } from '../config/schema/index.ts';
 import { redactSecrets } from '../config/index.ts';
 import { ConfigWatcher } from '../config/watch.ts';
-import type { RequestSummary } from '../observability/summary.ts';
 import type { ConfigManager } from '../runtime/config-manager.ts';
 import type { Snapshot } from '../runtime/snapshot.ts';
-import type { ListenerSet } from '../server/listener-set.ts';
-import { TargetOverlay, type OverlayState } from '../upstream/target-overlay.ts';
+import { TargetOverlay, type HealthOverride, type OverlayState } from '../upstream/target-overlay.ts';
 import { AuditLog } from './audit-log.ts';
-import type { ControlPlane } from './control-plane.ts';
+import type { ControlPlane, DataPlaneView } from './control-plane.ts';
 import { AdminHttpServer } from './http/server.ts';
 import { adminRoutes } from './resources/index.ts';
 
@@ -19,8 +17,10 @@ export interface ControlPlaneOptions {
   stateDir: string | undefined;
   historyLimit: number;
   logger: Logger;
-  summary: RequestSummary;
-  listeners: ListenerSet;
+  /** Data-plane state: this process, or every worker process. */
+  data: DataPlaneView;
+  /** Public listeners serving (for /readyz detail). */
+  listenerCount(): number;
   current(): Snapshot;
   readiness(): { ready: boolean; draining: boolean };
 }
@@ -33,6 +33,8 @@ export interface ControlPlaneHandle {
   applyHealthOverrides(snapshot: Snapshot): void;
   configChanged(config: SluiceConfig, files: string[]): Promise<void>;
   configRejected(): void;
+  /** Operator health overrides in force, keyed `${upstream} ${url}`. */
+  healthOverrides(): Record<string, HealthOverride>;
   start(config: SluiceConfig, watchFiles: string[] | undefined): Promise<void>;
   close(): Promise<void>;
   adminAddress(): AddressInfo | undefined;
@@ -63,10 +65,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     history,
     audit,
     overlay,
-    summary: options.summary,
+    data: options.data,
     logger,
     current: options.current,
-    connections: () => options.listeners.connections(),
     redact: (document) => redactSecrets(document, ConfigSchema),
     diff: diffConfigs,
     async applyOverlay(actor: string, next: OverlayState) {
@@ -74,6 +75,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       if (!outcome.ok) return outcome;
       await overlay.commit(next);
       return { ok: true as const, version: outcome.version };
+    },
+    async setTargetHealth(upstream, url, state) {
+      await overlay.setHealth(upstream, url, state);
+      const target = options.current().upstreams.get(upstream)?.targets.find((t) => t.id === url);
+      if (target !== undefined) target.available = state !== 'down';
+      await options.data.setHealth(upstream, url, state);
     },
     setLogLevel: (level) => void (logger.level = level),
     readiness: options.readiness,
@@ -85,7 +92,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       path: '/readyz',
       handler: (_req: unknown, res: import('node:http').ServerResponse) => {
         const { ready, draining } = options.readiness();
-        const detail = { status: ready ? 'ready' : 'not ready', draining, configVersion: manager?.version ?? 0, listeners: options.listeners.size, configRejections: rejected };
+        const detail = { status: ready ? 'ready' : 'not ready', draining, configVersion: manager?.version ?? 0, listeners: options.listenerCount(), workers: options.data.workers().filter((w) => w.status === 'up').length, configRejections: rejected };
         json(res, ready ? 200 : 503, detail);
       },
     },
@@ -110,6 +117,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       if (watcher !== undefined) await watcher.track([...watchFiles, ...files]);
     },
     configRejected: () => void rejected++,
+    healthOverrides: () => overlay.healthOverrides(),
     async start(config, files) {
       const settings = config.admin ?? {};
       if (files !== undefined && files.length > 0 && manager !== undefined) {

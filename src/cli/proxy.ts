@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import { createGateway } from '../gateway.ts';
 import { proxyConfig } from './proxy-config.ts';
 import { runUntilSignalled } from './run-gateway.ts';
+import { parseWorkers, runCluster } from './workers.ts';
 
-const USAGE = `Usage: sluice proxy --listen PORT --to URL [--to URL …] [--admin PORT] [--host ADDR] [--max-body-size SIZE] [--no-access-log]
-  LISTEN_PORT and UPSTREAM_URL (comma-separated) are used when the flags are absent.
+const USAGE = `Usage: sluice proxy --listen PORT --to URL [--to URL …] [--admin PORT] [--host ADDR] [--max-body-size SIZE] [--no-access-log] [--workers N|auto]
+  LISTEN_PORT, UPSTREAM_URL (comma-separated) and WORKERS are used when the flags are absent.
 `;
 
 export async function runProxy(argv: string[]): Promise<number | undefined> {
@@ -17,6 +18,7 @@ export async function runProxy(argv: string[]): Promise<number | undefined> {
       host: { type: 'string' },
       'no-access-log': { type: 'boolean' },
       'max-body-size': { type: 'string' },
+      workers: { type: 'string', short: 'w' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -38,6 +40,8 @@ export async function runProxy(argv: string[]): Promise<number | undefined> {
     accessLog: values['no-access-log'] !== true && process.env.SLUICE_ACCESS_LOG !== 'false',
     maxBodySize: values['max-body-size'],
   });
+  const workers = parseWorkers(values.workers ?? process.env.WORKERS);
+  if (workers > 1) return runCluster(config, workers, {});
   const gateway = await createGateway(config);
   await gateway.start();
   runUntilSignalled(gateway);

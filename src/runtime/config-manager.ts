@@ -25,8 +25,8 @@ export interface VersionStore {
 export interface ConfigManagerDeps {
   /** Validate and compile (throws ConfigError on an invalid config); nothing is swapped yet. */
   build(raw: unknown, version: number): Promise<Snapshot>;
-  /** Put a built snapshot in force and retire the previous one. */
-  swap(snapshot: Snapshot): void;
+  /** Put a built snapshot in force and retire the previous one (awaited: an apply ends once it is in force). */
+  swap(snapshot: Snapshot): void | Promise<void>;
   /** Runtime overlays (registered targets) applied on top of every document before it is built; `pending` is a candidate overlay state not yet committed. */
   overlay(raw: unknown, pending?: unknown): unknown;
   history: VersionStore;
@@ -117,7 +117,7 @@ export class ConfigManager {
     this.#version = record.version;
     this.#document = document;
     snapshot.version = record.version;
-    this.deps.swap(snapshot);
+    await this.deps.swap(snapshot);
     this.deps.logger.info({ version: record.version, source: meta.source, actor: meta.actor }, 'config applied');
     return { ok: true, version: record.version, snapshot };
   }

@@ -99,6 +99,11 @@ export class TargetOverlay {
     return this.#state.health[`${upstream} ${safeNormalize(url)}`];
   }
 
+  /** Every health override, keyed `${upstream} ${url}` (a copy; sent to worker processes). */
+  healthOverrides(): Record<string, HealthOverride> {
+    return { ...this.#state.health };
+  }
+
   async setHealth(upstream: string, url: string, state: HealthOverride | 'auto'): Promise<void> {
     const key = `${upstream} ${normalizeUrl(url)}`;
     if (state === 'auto') delete this.#state.health[key];

@@ -24,12 +24,16 @@ export function runtimeAdminRoutes(plane: ControlPlane): AdminRoute[] {
       role: 'viewer',
       summary: 'Client connections per listener and upstream connections per target',
       tags: ['runtime'],
-      handler() {
+      async handler() {
+        const [listeners, load] = await Promise.all([plane.data.connections(), plane.data.targetLoad()]);
         const upstreams = [...plane.current().upstreams.values()].map((u) => ({
           upstream: u.name,
-          targets: u.targets.map((t) => ({ url: t.id, requestsInFlight: t.inflight, pool: t.pool.stats() })),
+          targets: u.targets.map((t) => {
+            const l = load.get(`${u.name} ${t.id}`);
+            return { url: t.id, requestsInFlight: l?.inflight ?? 0, pool: l?.pool ?? null };
+          }),
         }));
-        return { body: { listeners: plane.connections(), upstreams } };
+        return { body: { listeners, upstreams } };
       },
     }),
     defineAdminRoute({
@@ -38,7 +42,15 @@ export function runtimeAdminRoutes(plane: ControlPlane): AdminRoute[] {
       role: 'viewer',
       summary: 'Request rate, error rate and p50/p95/p99 latency per route and upstream over 1 and 5 minutes',
       tags: ['runtime'],
-      handler: () => ({ body: plane.summary.snapshot() }),
+      handler: async () => ({ body: await plane.data.summary() }),
+    }),
+    defineAdminRoute({
+      method: 'GET',
+      path: '/admin/workers',
+      role: 'viewer',
+      summary: 'Processes serving traffic: pid, status and config version of each (one entry in single-process mode)',
+      tags: ['runtime'],
+      handler: () => ({ body: { configVersion: plane.manager.version, workers: plane.data.workers() } }),
     }),
     defineAdminRoute({
       method: 'GET',

@@ -1,22 +1,30 @@
 import { Type } from '@sinclair/typebox';
 import type { Upstream } from '../../upstream/upstream.ts';
-import type { ControlPlane } from '../control-plane.ts';
+import type { ControlPlane, TargetLoad } from '../control-plane.ts';
 import { defineAdminRoute, type AdminRoute } from '../http/types.ts';
 import { conflict, notFound, problem } from './common.ts';
 
-function upstreamView(plane: ControlPlane, upstream: Upstream) {
+/** An upstream with its targets' runtime state; `load` is the whole instance's (every worker). */
+function upstreamView(plane: ControlPlane, upstream: Upstream, load: Map<string, TargetLoad>) {
   return {
     name: upstream.name,
-    targets: upstream.targets.map((t) => ({
-      url: t.id,
-      weight: t.weight,
-      available: t.available,
-      inflight: t.inflight,
-      healthOverride: plane.overlay.health(upstream.name, t.id) ?? null,
-      registered: plane.overlay.isRegistered(upstream.name, t.id),
-      pool: t.pool.stats(),
-    })),
+    targets: upstream.targets.map((t) => {
+      const l = load.get(`${upstream.name} ${t.id}`);
+      return {
+        url: t.id,
+        weight: t.weight,
+        available: t.available,
+        inflight: l?.inflight ?? 0,
+        healthOverride: plane.overlay.health(upstream.name, t.id) ?? null,
+        registered: plane.overlay.isRegistered(upstream.name, t.id),
+        pool: l?.pool ?? null,
+      };
+    }),
   };
+}
+
+async function viewOf(plane: ControlPlane, upstream: Upstream) {
+  return upstreamView(plane, upstream, await plane.data.targetLoad());
 }
 
 function findUpstream(plane: ControlPlane, name: string): Upstream {
@@ -38,7 +46,10 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
       role: 'viewer',
       summary: 'Upstreams with their targets: availability, in-flight requests, health overrides, pool stats',
       tags: ['upstreams'],
-      handler: () => ({ body: { upstreams: [...plane.current().upstreams.values()].map((u) => upstreamView(plane, u)) } }),
+      async handler() {
+        const load = await plane.data.targetLoad();
+        return { body: { upstreams: [...plane.current().upstreams.values()].map((u) => upstreamView(plane, u, load)) } };
+      },
     }),
     defineAdminRoute({
       method: 'GET',
@@ -46,7 +57,7 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
       role: 'viewer',
       summary: 'One upstream with its targets and runtime state',
       tags: ['upstreams'],
-      handler: (ctx) => ({ body: upstreamView(plane, findUpstream(plane, ctx.params.name!)) }),
+      handler: async (ctx) => ({ body: await viewOf(plane, findUpstream(plane, ctx.params.name!)) }),
     }),
     defineAdminRoute({
       method: 'POST',
@@ -89,11 +100,9 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
       async handler(ctx) {
         const upstream = findUpstream(plane, ctx.params.name!);
         const url = new URL(ctx.body.url).href;
-        const target = upstream.targets.find((t) => t.id === url);
-        if (target === undefined) notFound(`target ${url} of upstream "${upstream.name}"`);
-        await plane.overlay.setHealth(upstream.name, url, ctx.body.state);
-        target.available = ctx.body.state !== 'down';
-        return { body: upstreamView(plane, upstream) };
+        if (!upstream.targets.some((t) => t.id === url)) notFound(`target ${url} of upstream "${upstream.name}"`);
+        await plane.setTargetHealth(upstream.name, url, ctx.body.state);
+        return { body: await viewOf(plane, upstream) };
       },
     }),
   ];
@@ -104,5 +113,5 @@ async function overlayChanged(plane: ControlPlane, ctx: Parameters<AdminRoute['h
   if (!outcome.ok) {
     return problem('SLUICE_ERR_CONFIG_INVALID', 'the target change was rejected; nothing changed', ctx.requestId, ctx.req.url ?? '', outcome.errors);
   }
-  return { status, body: { version: outcome.version, upstream: upstreamView(plane, findUpstream(plane, ctx.params.name!)) } };
+  return { status, body: { version: outcome.version, upstream: await viewOf(plane, findUpstream(plane, ctx.params.name!)) } };
 }

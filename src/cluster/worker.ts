@@ -1,0 +1,96 @@
+import cluster from 'node:cluster';
+import { createGateway, type Gateway } from '../gateway.ts';
+import { createLogger, flushLogger } from '../observability/logger.ts';
+import type { Snapshot } from '../runtime/snapshot.ts';
+import type { PrimaryMessage, WorkerMessage, WorkerRequest } from './ipc.ts';
+
+const noop = (): void => undefined;
+
+function send(message: WorkerMessage): void {
+  // The primary may be gone (it exits after we do, or crashed): nothing to tell then.
+  if (process.connected) process.send!(message, undefined, undefined, noop);
+}
+
+/** Operator health overrides: a target marked down is never picked (as in the primary's overlay). */
+function applyHealth(snapshot: Snapshot, health: Record<string, string>): void {
+  for (const upstream of snapshot.upstreams.values()) {
+    for (const target of upstream.targets) if (health[`${upstream.name} ${target.id}`] === 'down') target.available = false;
+  }
+}
+
+/**
+ * A cluster worker: serves public traffic with the config the primary sends, and answers its
+ * queries. No admin API, watcher or state directory here: the primary runs the control plane.
+ */
+class WorkerProcess {
+  readonly logger = createLogger().child({ worker: cluster.worker?.id, pid: process.pid });
+  #gateway: Gateway | undefined;
+  #stopping = false;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  onMessage(message: PrimaryMessage): void {
+    if (message.type === 'stop') return this.stop({ deadlineMs: message.deadlineMs, drainDelayMs: 0 });
+    // Queries are answered at once; config and health changes take effect in the order sent.
+    const run = message.type === 'query' ? this.#handle(message) : this.#queue.then(() => this.#handle(message));
+    if (message.type !== 'query') this.#queue = run.then(noop, noop);
+    run.then(
+      (data) => send({ type: 'reply', id: message.id, ok: true, data }),
+      (error: unknown) => send({ type: 'reply', id: message.id, ok: false, error: (error as Error).message }),
+    );
+  }
+
+  async #handle(request: WorkerRequest): Promise<unknown> {
+    const gateway = this.#gateway;
+    if (request.type === 'query') {
+      if (request.what === 'connections') return gateway?.local.connections() ?? [];
+      if (request.what === 'targets') return gateway?.local.targetLoad() ?? [];
+      return gateway?.local.exportSummary() ?? null;
+    }
+    if (request.type === 'health') {
+      const target = gateway?.current().upstreams.get(request.upstream)?.targets.find((t) => t.id === request.url);
+      if (target !== undefined) target.available = request.state !== 'down';
+      return undefined;
+    }
+    return this.#apply(request);
+  }
+
+  async #apply(request: Extract<WorkerRequest, { type: 'apply' }>): Promise<unknown> {
+    const raw = request.document as { admin?: object };
+    const document = { ...raw, admin: { ...raw.admin, enabled: false } };
+    if (this.#gateway === undefined) {
+      const created = await createGateway(document, { baseDir: request.baseDir, logger: this.logger });
+      await created.start();
+      this.#gateway = created;
+    } else {
+      const outcome = await this.#gateway.reload(document, 'primary');
+      if (!outcome.ok) throw new Error(`config rejected: ${outcome.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    }
+    applyHealth(this.#gateway.current(), request.health);
+    return { version: request.version };
+  }
+
+  stop(options: { deadlineMs?: number; drainDelayMs?: number }): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#queue
+      .then(() => this.#gateway?.stop(options))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          this.logger.error({ err: error }, 'worker stop failed');
+          flushLogger(this.logger);
+          process.exit(1);
+        },
+      );
+  }
+}
+
+export function runWorker(): void {
+  const worker = new WorkerProcess();
+  process.on('message', (message: PrimaryMessage) => worker.onMessage(message));
+  // The primary coordinates reloads and terminal interrupts; a SIGTERM sent here drains this worker.
+  process.on('SIGHUP', noop);
+  process.on('SIGINT', noop);
+  process.on('SIGTERM', () => worker.stop({}));
+  send({ type: 'hello' });
+}
