@@ -10,6 +10,7 @@ import { createPluginRegistry } from './plugins/registry.ts';
 import type { PluginDefinition } from './plugins/types.ts';
 import { AccessLog, bufferedStdout, type AccessLogSink } from './observability/access-log.ts';
 import { createLogger, flushLogger } from './observability/logger.ts';
+import { GatewayMetrics } from './observability/metrics.ts';
 import { RequestSummary } from './observability/summary.ts';
 import { createRawPool, createUndiciPool } from './proxy/client/index.ts';
 import type { PoolFactory } from './proxy/client/types.ts';
@@ -99,6 +100,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const pools = new PoolCache({ native: options.poolFactory ?? createRawPool, undici: createUndiciPool });
   // ~48 KB per route or upstream key at most: 500 keys bound the summary at ~24 MB.
   const summary = new RequestSummary({ maxKeys: 500 });
+  const metrics = new GatewayMetrics();
   const accessSink = options.accessLogSink ?? bufferedStdout();
   let snapshot: Snapshot | undefined;
   let accessLog: AccessLog | undefined;
@@ -117,6 +119,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const local = localDataPlane(listeners, current, summary);
   const workers = options.workers;
   const plane: ControlPlaneHandle = await startControlPlane({
+    metrics,
     stateDir: stateDirOf(raw, options, baseDir),
     historyLimit: (raw as { admin?: { historyLimit?: number } } | null)?.admin?.historyLimit ?? 50,
     logger,
@@ -157,7 +160,14 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     history: plane.history,
     logger,
     ...(options.readConfigFile === undefined ? {} : { readFile: options.readConfigFile }),
-    onRejected: () => plane.configRejected(),
+    onRejected: (meta) => {
+      plane.configRejected();
+      metrics.configApplies.inc({ source: meta.source, result: 'rejected' });
+    },
+    onApplied: (meta, version) => {
+      metrics.configApplies.inc({ source: meta.source, result: 'applied' });
+      metrics.configVersion.set(version);
+    },
   });
   plane.attach(manager);
   const first = await manager.apply(raw, { source: 'startup', actor: 'system' });
@@ -188,17 +198,20 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       const startedAt = performance.now();
       const shutdown = snapshot!.config.shutdown ?? {};
       draining = true;
+      metrics.draining.set(1);
       const drainDelayMs = stopOptions.drainDelayMs ?? parseDuration(shutdown.drainDelay ?? '0s');
       // Readiness already says 503: give load balancers time to notice before we stop accepting.
       if (drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
       const inflight = snapshot!.inflight;
       const deadlineMs = stopOptions.deadlineMs ?? drainDeadline(snapshot!.config);
-      await (workers === undefined ? listeners.close(deadlineMs) : workers.stop(deadlineMs));
+      const forced = workers === undefined ? await listeners.close(deadlineMs) : (await workers.stop(deadlineMs), false);
+      const outcome = forced ? 'deadline' : 'clean';
       await snapshot!.retire();
       pools.destroyAll();
+      metrics.shutdownSeconds.set({ outcome }, (performance.now() - startedAt) / 1000);
       await plane.close();
       accessSink.flush?.();
-      logger.info({ durationMs: Math.round(performance.now() - startedAt), inflightAtStart: inflight }, 'gateway stopped');
+      logger.info({ durationMs: Math.round(performance.now() - startedAt), inflightAtStart: inflight, outcome }, 'gateway stopped');
       flushLogger(logger);
     },
     addresses: () => listeners.addresses(),

@@ -5,6 +5,7 @@ import { ConfigHistory } from '../config/history.ts';
 import { ConfigSchema, type SluiceConfig } from '../config/schema/index.ts';
 import { redactSecrets } from '../config/index.ts';
 import { ConfigWatcher } from '../config/watch.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { ConfigManager } from '../runtime/config-manager.ts';
 import type { Snapshot } from '../runtime/snapshot.ts';
 import { TargetOverlay, type HealthOverride, type OverlayState } from '../upstream/target-overlay.ts';
@@ -14,6 +15,7 @@ import { AdminHttpServer } from './http/server.ts';
 import { adminRoutes } from './resources/index.ts';
 
 export interface ControlPlaneOptions {
+  metrics: GatewayMetrics;
   stateDir: string | undefined;
   historyLimit: number;
   logger: Logger;
@@ -87,6 +89,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   };
 
   const publicRoutes = [
+    {
+      path: '/metrics',
+      handler: (_req: unknown, res: import('node:http').ServerResponse) => {
+        options.metrics.text().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': options.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+            res.end(text);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'metrics collection failed');
+            json(res, 500, { status: 'error' });
+          },
+        );
+      },
+    },
     { path: '/healthz', handler: (_req: unknown, res: import('node:http').ServerResponse) => json(res, 200, { status: 'ok' }) },
     {
       path: '/readyz',

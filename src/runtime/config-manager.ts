@@ -34,6 +34,7 @@ export interface ConfigManagerDeps {
   /** Re-read the config file; undefined when the gateway runs without one. */
   readFile?: () => Promise<unknown>;
   onRejected?: (meta: ApplyMeta, errors: ConfigIssue[]) => void;
+  onApplied?: (meta: ApplyMeta, version: number) => void;
 }
 
 /**
@@ -119,6 +120,7 @@ export class ConfigManager {
     snapshot.version = record.version;
     await this.deps.swap(snapshot);
     this.deps.logger.info({ version: record.version, source: meta.source, actor: meta.actor }, 'config applied');
+    this.deps.onApplied?.(meta, record.version);
     return { ok: true, version: record.version, snapshot };
   }
 

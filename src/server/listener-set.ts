@@ -45,9 +45,11 @@ export class ListenerSet {
   }
 
   /** Stop accepting everywhere and let in-flight requests finish until the deadline. */
-  async close(deadlineMs: number): Promise<void> {
-    await Promise.allSettled([...this.#listeners.values()].map((e) => e.listener.close(deadlineMs)));
+  /** Resolves true when some listener had to cut busy connections at the deadline. */
+  async close(deadlineMs: number): Promise<boolean> {
+    const results = await Promise.allSettled([...this.#listeners.values()].map((e) => e.listener.close(deadlineMs)));
     this.#listeners.clear();
+    return results.some((r) => r.status === 'fulfilled' && r.value);
   }
 
   addresses(): Map<string, AddressInfo> {

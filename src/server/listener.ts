@@ -73,11 +73,16 @@ export class PublicListener {
    * Stop accepting, close idle keep-alive connections, let in-flight requests finish until the
    * deadline, then cut what is left.
    */
-  async close(deadlineMs: number): Promise<void> {
+  /** Resolves true when the deadline cut connections that were still busy. */
+  async close(deadlineMs: number): Promise<boolean> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    let forced = false;
     // Busy keep-alive connections get "Connection: close" on their current response.
-    const timer = setTimeout(() => this.server.closeAllConnections(), deadlineMs);
+    const timer = setTimeout(() => {
+      forced = true;
+      this.server.closeAllConnections();
+    }, deadlineMs);
     const idleSweep = setInterval(() => this.server.closeIdleConnections(), 100);
     try {
       await closed;
@@ -85,5 +90,6 @@ export class PublicListener {
       clearTimeout(timer);
       clearInterval(idleSweep);
     }
+    return forced;
   }
 }

@@ -167,6 +167,17 @@ describe('admin API', () => {
     assert.ok(audit.some((e) => e.actor === 'otto' && e.action === 'target.register'));
   });
 
+  it('exports control-plane metrics at /metrics (no token needed)', async () => {
+    const res = await call('GET', '/metrics');
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['content-type']), /text\/plain/);
+    assert.match(res.body, /sluice_config_applies_total\{source="startup",result="applied"\} 1/);
+    assert.match(res.body, /sluice_config_applies_total\{source="api",result="rejected"\} [1-9]/);
+    assert.match(res.body, /sluice_config_version [1-9]/);
+    assert.match(res.body, /sluice_draining 0/);
+    assert.match(res.body, /sluice_process_resident_memory_bytes/);
+  });
+
   it('serves the OpenAPI document and the docs page', async () => {
     const doc = JSON.parse((await call('GET', '/admin/openapi.json', 'viewer')).body);
     assert.equal(doc.openapi, '3.1.0');
