@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { LineWriter } from './line-writer.ts';
 import type { RequestContext } from '../runtime/context.ts';
 
@@ -9,7 +10,7 @@ export interface AccessLogSink {
 
 /** Buffered stdout for access lines: one asynchronous write per ~32 KiB or 200 ms. */
 export function bufferedStdout(): AccessLogSink {
-  return new LineWriter(1);
+  return new LineWriter(1, cluster.isWorker);
 }
 
 /** JSON-escape a request-derived string (paths and hosts come from the client). */

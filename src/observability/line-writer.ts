@@ -2,6 +2,8 @@ import { write, writeSync } from 'node:fs';
 
 const FLUSH_BYTES = 32 * 1024;
 const FLUSH_EVERY_MS = 200;
+/** Writes up to this size to a pipe are atomic (POSIX PIPE_BUF): lines of processes sharing stdout never interleave. */
+const PIPE_BUF = 4096;
 /** Past this backlog (a stalled stdout reader) lines are dropped and counted, never buffered without bound. */
 const MAX_BACKLOG_CHARS = 16 * 1024 * 1024;
 
@@ -17,7 +19,11 @@ export class LineWriter {
   #dropped = 0;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(private readonly fd: number) {
+  /** `sharedFd`: other processes write the same stdout (cluster workers), so keep each write ≤ PIPE_BUF. */
+  constructor(
+    private readonly fd: number,
+    private readonly sharedFd = false,
+  ) {
     this.#timer = setInterval(() => this.#flushAsync(), FLUSH_EVERY_MS);
     this.#timer.unref();
   }
@@ -39,10 +45,18 @@ export class LineWriter {
 
   #take(): Buffer | undefined {
     if (this.#pending.length === 0) return undefined;
-    const data = Buffer.from(this.#pending.join(''), 'utf8');
+    const lines = this.#pending;
     this.#pending = [];
     this.#chars = 0;
-    return data;
+    if (!this.sharedFd) return Buffer.from(lines.join(''), 'utf8');
+    // Whole lines only, at most PIPE_BUF per write: put back what does not fit for the next write.
+    let size = 0;
+    let n = 0;
+    while (n < lines.length && (n === 0 || size + Buffer.byteLength(lines[n]!) <= PIPE_BUF)) size += Buffer.byteLength(lines[n++]!);
+    const rest = lines.slice(n);
+    this.#pending = rest;
+    for (const line of rest) this.#chars += line.length;
+    return Buffer.from(lines.slice(0, n).join(''), 'utf8');
   }
 
   #flushAsync(): void {
@@ -58,18 +72,18 @@ export class LineWriter {
       if (!error && offset + written < data.length) return this.#writeAll(data, offset + written);
       this.#writing = false;
       if (error) this.#dropped++;
-      if (this.#chars >= FLUSH_BYTES) this.#flushAsync();
+      if (this.#chars >= (this.sharedFd ? PIPE_BUF : FLUSH_BYTES)) this.#flushAsync();
     });
   }
 
   /** Write what is buffered before the process exits (an in-flight async write still completes). */
   flush(): void {
-    const data = this.#take();
-    if (data === undefined) return;
-    try {
-      writeSync(this.fd, data);
-    } catch {
-      this.#dropped++;
+    for (let data = this.#take(); data !== undefined; data = this.#take()) {
+      try {
+        writeSync(this.fd, data);
+      } catch {
+        this.#dropped++;
+      }
     }
   }
 
