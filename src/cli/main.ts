@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { runWorker } from '../cluster/worker.ts';
+import { runBenchCommand } from './bench.ts';
 import { runProxy } from './proxy.ts';
 import { runSchema } from './schema.ts';
 import { runStart } from './start.ts';
@@ -13,6 +14,7 @@ Commands:
   validate -c FILE                Check a config file; exit 1 and list every error with its JSON path
   proxy --listen PORT --to URL…   One-line reverse proxy to the given targets (round robin)
   schema                          Print the config JSON Schema (for editors)
+  bench [--targets …] [--help]    Built-in load test of this gateway against a reference upstream
 
 Run "sluice <command> --help" for a command's options.
 `;
@@ -34,6 +36,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return runProxy(rest);
     case 'schema':
       return runSchema();
+    case 'bench':
+      return runBenchCommand(rest);
     case undefined:
     case '-h':
     case '--help':
