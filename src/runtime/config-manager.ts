@@ -54,6 +54,11 @@ export class ConfigManager {
     return this.#document;
   }
 
+  /** Whether the gateway has a config file to re-read. */
+  get hasFile(): boolean {
+    return this.deps.readFile !== undefined;
+  }
+
   get version(): number {
     return this.#version;
   }

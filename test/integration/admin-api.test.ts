@@ -167,6 +167,48 @@ describe('admin API', () => {
     assert.ok(audit.some((e) => e.actor === 'otto' && e.action === 'target.register'));
   });
 
+  it('manages consumers, global plugins and upstream definitions', async () => {
+    assert.equal((await call('PUT', '/admin/consumers/acme', 'admin', { tags: ['gold'] })).status, 201);
+    assert.deepEqual(JSON.parse((await call('GET', '/admin/consumers/acme', 'viewer')).body), { tags: ['gold'], name: 'acme' });
+    assert.equal(JSON.parse((await call('GET', '/admin/consumers', 'viewer')).body).consumers.length, 1);
+    assert.equal((await call('DELETE', '/admin/consumers/acme', 'admin')).status, 200);
+    assert.equal((await call('GET', '/admin/consumers/acme', 'viewer')).status, 404);
+
+    const plugin = await call('PUT', '/admin/plugins/response-headers', 'admin', { set: { 'x-global': 'on' } });
+    assert.equal(plugin.status, 200, plugin.body);
+    assert.equal((await request(`${proxy}/p`)).headers['x-global'], 'on');
+    assert.ok(JSON.parse((await call('GET', '/admin/plugins', 'viewer')).body).global['response-headers']);
+    const badPlugin = await call('PUT', '/admin/plugins/response-headers', 'admin', { set: { 'bad name': 'x' } });
+    assert.equal(badPlugin.status, 400);
+    assert.equal((await call('PUT', '/admin/plugins/no-such-plugin', 'admin', {})).status, 400);
+    assert.equal((await call('DELETE', '/admin/plugins/response-headers', 'admin')).status, 200);
+    assert.equal((await request(`${proxy}/p`)).headers['x-global'], undefined);
+
+    const put = await call('PUT', '/admin/upstreams/spare', 'admin', { targets: [{ url: ups[1]!.url }], balancer: { algorithm: 'least-connections' } });
+    assert.equal(put.status, 201, put.body);
+    assert.equal(JSON.parse((await call('GET', '/admin/upstreams/spare', 'viewer')).body).targets.length, 1);
+    assert.equal((await call('DELETE', '/admin/upstreams/spare', 'admin')).status, 200);
+    assert.equal((await call('GET', '/admin/upstreams/spare', 'viewer')).status, 404);
+  });
+
+  it('replaces the whole config and reads one version back (redacted)', async () => {
+    const current = JSON.parse((await call('GET', '/admin/config/versions', 'viewer')).body).current as number;
+    const stored = JSON.parse((await call('GET', `/admin/config/versions/${current}`, 'viewer')).body);
+    assert.equal(stored.version, current);
+    assert.equal(stored.source, 'api');
+    for (const t of stored.config.admin.tokens) assert.equal(t.token, '[redacted]');
+    const next = config(dir, ups.map((u) => u.url));
+    next.routes.push({ name: 'whole', match: { paths: ['/whole'] }, upstream: 'app' });
+    const replaced = await call('PUT', '/admin/config', 'admin', next);
+    assert.equal(replaced.status, 200, replaced.body);
+    assert.equal(JSON.parse(replaced.body).version, current + 1);
+    assert.equal((await call('GET', '/admin/routes/whole', 'viewer')).status, 200);
+    const invalid = await call('PUT', '/admin/config', 'admin', { listeners: 'nope' });
+    assert.equal(invalid.status, 400);
+    assert.ok(JSON.parse(invalid.body).errors.some((e: { path: string }) => e.path === '/listeners'));
+    assert.equal((await call('POST', '/admin/config/reload', 'operator')).status, 409, 'no config file: nothing to reload');
+  });
+
   it('exports control-plane metrics at /metrics (no token needed)', async () => {
     const res = await call('GET', '/metrics');
     assert.equal(res.status, 200);

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import type { ApplyOutcome } from '../../runtime/config-manager.ts';
 import type { ControlPlane } from '../control-plane.ts';
 import { defineAdminRoute, type AdminReply, type AdminRequestContext, type AdminRoute } from '../http/types.ts';
-import { notFound, problem } from './common.ts';
+import { conflict, notFound, problem } from './common.ts';
 
 /** Map a config apply outcome to a reply: 200 with the new version, or 400 with every error. */
 export function applied(outcome: ApplyOutcome, ctx: AdminRequestContext, status = 200): AdminReply {
@@ -58,6 +58,7 @@ export function configRoutes(plane: ControlPlane): AdminRoute[] {
       summary: 'Re-read the config file and apply it',
       action: 'config.reload',
       async handler(ctx) {
+        if (!plane.manager.hasFile) conflict('this gateway was not started from a config file: nothing to reload');
         return applied(await plane.manager.reloadFile({ source: 'api', actor: ctx.principal.name }), ctx);
       },
     }),
