@@ -20,19 +20,24 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
 }
 
+/** Write TOTAL bytes with backpressure, then end. */
+function pumpTotal(out: http.ServerResponse | http.ClientRequest): void {
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < TOTAL) {
+      sent += CHUNK.length;
+      if (!out.write(CHUNK)) return void out.once('drain', pump);
+    }
+    out.end();
+  };
+  pump();
+}
+
 function upstreamHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = req.url ?? '/';
   if (url === '/stream') {
     res.writeHead(200, { 'content-length': String(TOTAL) });
-    let sent = 0;
-    const pump = () => {
-      while (sent < TOTAL) {
-        sent += CHUNK.length;
-        if (!res.write(CHUNK)) return void res.once('drain', pump);
-      }
-      res.end();
-    };
-    return pump();
+    return pumpTotal(res);
   }
   let bytes = 0;
   req.on('data', (c: Buffer) => (bytes += c.length));
@@ -61,15 +66,7 @@ function upload(url: string): Promise<string> {
       res.on('end', () => resolve(String(res.headers['x-received'])));
     });
     req.on('error', reject);
-    let sent = 0;
-    const pump = () => {
-      while (sent < TOTAL) {
-        sent += CHUNK.length;
-        if (!req.write(CHUNK)) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    pumpTotal(req);
   });
 }
 
