@@ -28,7 +28,13 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+      // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool rejects them).
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+        this.registry.removeSingleMetric(`sluice_${name}`);
+      }
+    }
   }
 
   text(): Promise<string> {
