@@ -25,9 +25,10 @@ export async function runStart(argv: string[]): Promise<number | undefined> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const workers = parseWorkers(values.workers ?? process.env.SLUICE_WORKERS);
+  const workersFlag = values.workers ?? process.env.SLUICE_WORKERS;
   const path = values.config ?? process.env.SLUICE_CONFIG;
   if (path === undefined) {
+    const workers = parseWorkers(workersFlag);
     // The echo upstream runs in this process; workers reach it over loopback like any target.
     const echo = await startEchoUpstream();
     const demo = applyEnvOverrides(defaultConfig(echo.url), process.env);
@@ -39,6 +40,8 @@ export async function runStart(argv: string[]): Promise<number | undefined> {
     return undefined;
   }
   const { raw, baseDir } = await readConfigFile(path);
+  const fromFile = (raw as { workers?: unknown } | null)?.workers;
+  const workers = parseWorkers(workersFlag ?? (fromFile === undefined ? undefined : String(fromFile)));
   const options = {
     baseDir,
     readConfigFile: async () => (await readConfigFile(path)).raw,

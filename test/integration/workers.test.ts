@@ -46,6 +46,7 @@ describe('sluice start --workers (multi-process mode)', { timeout: 90_000 }, () 
         'listeners: [{ name: public, host: 127.0.0.1, port: 0 }]',
         `admin: { host: 127.0.0.1, port: 0, stateDir: ${JSON.stringify(join(dir, 'state'))}, tokens: [{ name: ada, role: admin, token: ${TOKEN} }] }`,
         `shutdown: { drainDelay: ${drainDelay}, deadline: 10s }`,
+        'workers: 2',
         'observability: { accessLog: false }',
         `upstreams: [{ name: app, targets: [{ url: "${upstream.url}" }] }]`,
         `routes: [${paths.map((p, i) => `{ name: r${i}, match: { paths: ["${p}"] }, upstream: app }`).join(', ')}]`,
@@ -53,8 +54,10 @@ describe('sluice start --workers (multi-process mode)', { timeout: 90_000 }, () 
       ].join('\n'),
     );
 
-  async function start(): Promise<Instance> {
-    const cli = await startCli(['start', '-c', file, '--no-watch', '--workers', '2'], {}, /"msg":"workers started"/);
+  /** `fromFile`: take the worker count from the config's `workers: 2` instead of the flag. */
+  async function start(fromFile = false): Promise<Instance> {
+    const args = ['start', '-c', file, '--no-watch', ...(fromFile ? [] : ['--workers', '2'])];
+    const cli = await startCli(args, {}, /"msg":"workers started"/);
     const out = cli.output();
     return {
       child: cli.child,
@@ -113,9 +116,9 @@ describe('sluice start --workers (multi-process mode)', { timeout: 90_000 }, () 
     }
   });
 
-  it('replaces a worker killed with SIGKILL and keeps serving', async () => {
+  it('replaces a worker killed with SIGKILL and keeps serving (count from the config file)', async () => {
     await writeConfig(['/api/*']);
-    const instance = await start();
+    const instance = await start(true);
     try {
       const [victim, survivor] = await workers(instance);
       process.kill(victim!.pid, 'SIGKILL');

@@ -109,6 +109,11 @@ export const ConfigSchema = Type.Object(
     admin: Type.Optional(AdminSchema),
     observability: Type.Optional(ObservabilitySchema),
     shutdown: Type.Optional(ShutdownSchema),
+    workers: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
+        description: 'Processes serving traffic on the same ports (auto: one per core); read at start, `--workers` wins; changing it needs a restart',
+      }),
+    ),
   },
   { additionalProperties: false, title: 'Sluice configuration' },
 );
