@@ -35,8 +35,8 @@ function isoTime(now: number): string {
  * generic logger's serialization and redaction passes (the line carries no headers, so no secrets).
  * Same shape as the structured logger's lines: level, time, service, kind, then the fields.
  */
-export function formatAccessLine(ctx: RequestContext, now: number): string {
-  const duration = Math.round((performance.now() - ctx.startMono) * 1000) / 1000;
+export function formatAccessLine(ctx: RequestContext, now: number, durationMs: number): string {
+  const duration = Math.round(durationMs * 1000) / 1000;
   let line =
     `{"level":"info","time":"${isoTime(now)}","service":"sluice","kind":"access","requestId":${str(ctx.id)}` +
     `,"listener":${str(ctx.listener)},"clientIp":"${ctx.clientIp}","method":${str(ctx.method)},"host":${str(ctx.host)}` +
@@ -50,8 +50,8 @@ export function formatAccessLine(ctx: RequestContext, now: number): string {
 export class AccessLog {
   constructor(private readonly sink: AccessLogSink) {}
 
-  write(ctx: RequestContext): void {
-    this.sink.write(formatAccessLine(ctx, Date.now()));
+  write(ctx: RequestContext, durationMs: number): void {
+    this.sink.write(formatAccessLine(ctx, Date.now(), durationMs));
   }
 
   flush(): void {

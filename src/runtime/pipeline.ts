@@ -121,6 +121,7 @@ function finish(host: PipelineHost, snapshot: Snapshot, ctx: RequestContext, rou
   if (ctx.status === 0) ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 499;
   const chain = route?.chain ?? snapshot.globalChain;
   runOnLog(chain, ctx, ctx.error, host.logger);
-  host.summary?.record(ctx.route?.name, ctx.target?.upstream, ctx.status, performance.now() - ctx.startMono);
-  host.accessLog?.write(ctx);
+  const durationMs = performance.now() - ctx.startMono;
+  host.summary?.record(ctx.route?.name, ctx.target?.upstream, ctx.status, durationMs);
+  host.accessLog?.write(ctx, durationMs);
 }
