@@ -3,3 +3,4 @@ export * from './listener.ts';
 export * from './upstream.ts';
 export * from './route.ts';
 export * from './root.ts';
+export * from './observability.ts';

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { duration, name, pluginMap, secret } from './common.ts';
 import { ListenerSchema } from './listener.ts';
+import { ObservabilitySchema } from './observability.ts';
 import { RouteSchema } from './route.ts';
 import { UpstreamSchema } from './upstream.ts';
 
@@ -54,20 +55,6 @@ export const AdminSchema = Type.Object(
   { additionalProperties: false },
 );
 export type AdminConfig = Static<typeof AdminSchema>;
-
-export const ObservabilitySchema = Type.Object(
-  {
-    logLevel: Type.Optional(
-      Type.Union(
-        ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-        { default: 'info', description: 'Log level' },
-      ),
-    ),
-    accessLog: Type.Optional(Type.Boolean({ default: true, description: 'Write one JSON access-log line per request' })),
-  },
-  { additionalProperties: false },
-);
-export type ObservabilityConfig = Static<typeof ObservabilitySchema>;
 
 export const PluginsSchema = Type.Object(
   {
