@@ -45,6 +45,12 @@ export interface RequestContext {
   status: number;
   /** Bytes of response body sent to the client. */
   bytesSent: number;
+  /** Bytes of request body received from the client (declared Content-Length, or counted when chunked). */
+  bytesReceived: number;
+  /** Milliseconds from sending the request upstream to the upstream response head; -1 when no upstream answered. */
+  upstreamMs: number;
+  /** W3C trace id (32 hex) when tracing is on; '' otherwise. */
+  traceId: string;
   error: GatewayError | undefined;
   /**
    * Extra response headers, flat [name, value, …], added to whatever response the gateway sends
