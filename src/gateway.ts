@@ -12,6 +12,8 @@ import { AccessLog, bufferedStdout, type AccessLogSink } from './observability/a
 import { createLogger, flushLogger } from './observability/logger.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { RequestSummary } from './observability/summary.ts';
+import { RequestMetrics, type TargetView } from './observability/request-metrics.ts';
+import { PluginMetricsRegistry } from './observability/plugin-metrics.ts';
 import { createRawPool, createUndiciPool } from './proxy/client/index.ts';
 import type { PoolFactory } from './proxy/client/types.ts';
 import { validateRouteConfig } from './router/index.ts';
@@ -101,6 +103,10 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   // ~48 KB per route or upstream key at most: 500 keys bound the summary at ~24 MB.
   const summary = new RequestSummary({ maxKeys: 500 });
   const metrics = new GatewayMetrics();
+  const requestMetrics = new RequestMetrics({ summary, targets: () => targetViews(snapshot) });
+  metrics.registerData(requestMetrics.families());
+  requestMetrics.onFamiliesChanged = () => metrics.registerData(requestMetrics.families());
+  const pluginMetrics = new PluginMetricsRegistry((family) => metrics.registerData([family]));
   const accessSink = options.accessLogSink ?? bufferedStdout();
   let snapshot: Snapshot | undefined;
   let accessLog: AccessLog | undefined;
@@ -112,12 +118,15 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     get accessLog() {
       return accessLog;
     },
-    summary,
+    get metrics() {
+      return requestMetrics.enabled ? requestMetrics : undefined;
+    },
   };
   const listeners = new ListenerSet(host, logger);
   const current = () => snapshot!;
-  const local = localDataPlane(listeners, current, summary);
+  const local = localDataPlane(listeners, current, summary, metrics);
   const workers = options.workers;
+  if (workers !== undefined) metrics.aggregateWith(() => workers.metrics());
   const plane: ControlPlaneHandle = await startControlPlane({
     metrics,
     stateDir: stateDirOf(raw, options, baseDir),
@@ -136,7 +145,8 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     const { config, registry, files } = await validateGatewayConfig(document, extra, baseDir);
     validatedFiles = files;
     builtDocument = document;
-    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger });
+    requestMetrics.configure(config.observability?.metrics);
+    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger, metrics: requestMetrics, pluginMetrics });
     plane.applyHealthOverrides(built);
     return built;
   }
@@ -217,6 +227,17 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     addresses: () => listeners.addresses(),
     adminAddress: () => plane.adminAddress(),
   };
+}
+
+/** The targets of the config in force, for the target gauges (read at scrape time). */
+function* targetViews(snapshot: Snapshot | undefined): Iterable<TargetView> {
+  if (snapshot === undefined) return;
+  for (const upstream of snapshot.upstreams.values()) {
+    for (const t of upstream.targets) {
+      const pool = t.pool.stats();
+      yield { upstream: upstream.name, target: t.id, available: t.available, inflight: t.inflight, open: pool.open, idle: pool.idle, queued: pool.queued };
+    }
+  }
 }
 
 function drainDeadline(config: SluiceConfig): number {

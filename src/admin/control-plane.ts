@@ -1,3 +1,4 @@
+import type { MetricsJson } from '../observability/metrics.ts';
 import type { Logger } from 'pino';
 import type { ConfigIssue } from '../config/index.ts';
 import type { DiffEntry } from '../config/diff.ts';
@@ -60,6 +61,8 @@ export interface RemoteDataPlane extends DataPlaneView {
   ready(): boolean;
   /** Drain every worker (the drain delay has passed already) and wait until they exit. */
   stop(deadlineMs: number): Promise<void>;
+  /** Each worker's data-plane metrics (getMetricsAsJSON), to be summed for /metrics. */
+  metrics(): Promise<MetricsJson[]>;
 }
 
 /** Everything the admin resources read or change, handed over by the gateway. */

@@ -1,3 +1,4 @@
+import type { GatewayMetrics, MetricsJson } from '../observability/metrics.ts';
 import type { RequestSummary, SerializedSummary } from '../observability/summary.ts';
 import type { Snapshot } from '../runtime/snapshot.ts';
 import type { ListenerSet } from '../server/listener-set.ts';
@@ -8,9 +9,11 @@ export interface LocalDataPlane {
   connections(): ListenerConnections[];
   targetLoad(): Array<[string, TargetLoad]>;
   exportSummary(): SerializedSummary;
+  /** This process's data-plane metrics, for the primary to sum. */
+  exportMetrics(): Promise<MetricsJson>;
 }
 
-export function localDataPlane(listeners: ListenerSet, current: () => Snapshot, summary: RequestSummary): LocalDataPlane {
+export function localDataPlane(listeners: ListenerSet, current: () => Snapshot, summary: RequestSummary, metrics: GatewayMetrics): LocalDataPlane {
   return {
     connections: () => listeners.connections(),
     targetLoad() {
@@ -21,6 +24,7 @@ export function localDataPlane(listeners: ListenerSet, current: () => Snapshot, 
       return loads;
     },
     exportSummary: () => summary.exportState(),
+    exportMetrics: () => metrics.exportData(),
   };
 }
 

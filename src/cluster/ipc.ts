@@ -6,7 +6,7 @@ import type { HealthOverride } from '../upstream/target-overlay.ts';
 export type WorkerRequest =
   | ({ type: 'apply'; baseDir: string } & AppliedUpdate)
   | { type: 'health'; upstream: string; url: string; state: HealthOverride | 'auto' }
-  | { type: 'query'; what: 'connections' | 'targets' | 'summary' };
+  | { type: 'query'; what: 'connections' | 'targets' | 'summary' | 'metrics' };
 
 export type PrimaryMessage = (WorkerRequest & { id: number }) | { type: 'stop'; deadlineMs: number };
 

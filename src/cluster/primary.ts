@@ -1,3 +1,4 @@
+import type { MetricsJson } from '../observability/metrics.ts';
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { AppliedUpdate, ListenerConnections, RemoteDataPlane, TargetLoad, WorkerStatus } from '../admin/control-plane.ts';
@@ -169,6 +170,11 @@ export class WorkerPool implements RemoteDataPlane {
       }
     }
     return merged;
+  }
+
+  /** Every worker's data-plane metrics (summed by the caller). */
+  metrics(): Promise<MetricsJson[]> {
+    return this.#ask<MetricsJson>({ type: 'query', what: 'metrics' }, QUERY_TIMEOUT_MS);
   }
 
   async summary(): Promise<SummarySnapshot> {

@@ -44,6 +44,7 @@ class WorkerProcess {
     if (request.type === 'query') {
       if (request.what === 'connections') return gateway?.local.connections() ?? [];
       if (request.what === 'targets') return gateway?.local.targetLoad() ?? [];
+      if (request.what === 'metrics') return gateway?.local.exportMetrics() ?? [];
       return gateway?.local.exportSummary() ?? null;
     }
     if (request.type === 'health') {

@@ -5,6 +5,8 @@ import { compileRewrite, compileRouteTable } from '../router/index.ts';
 import type { RouteEntry, RouteTable } from '../router/types.ts';
 import type { CompiledRoute } from '../runtime/snapshot.ts';
 import { Snapshot } from '../runtime/snapshot.ts';
+import type { PluginMetricsRegistry } from '../observability/plugin-metrics.ts';
+import type { RequestMetrics } from '../observability/request-metrics.ts';
 import type { PoolCache } from '../upstream/pool-cache.ts';
 import { Upstream } from '../upstream/upstream.ts';
 import type { RouteConfig, SluiceConfig } from './schema/index.ts';
@@ -15,6 +17,10 @@ export interface CompileOptions {
   plugins: ReadonlyMap<string, PluginDefinition>;
   pools: PoolCache;
   logger: Logger;
+  /** Per-request metrics: series are bound to routes and upstreams here, not looked up per request. */
+  metrics?: RequestMetrics | undefined;
+  /** Where plugins' own metrics are declared (shared across versions). */
+  pluginMetrics?: PluginMetricsRegistry | undefined;
 }
 
 async function chainFor(
@@ -30,7 +36,7 @@ async function chainFor(
     return { definition, config };
   });
   const logger = options.logger.child(route === undefined ? { scope } : { scope, route });
-  return compilePluginChain(entries, { scope, route, logger });
+  return compilePluginChain(entries, { scope, route, logger, metricsRegistry: options.pluginMetrics });
 }
 
 function upstreamPicker(route: RouteConfig, upstreams: ReadonlyMap<string, Upstream>): () => Upstream {
@@ -67,13 +73,18 @@ async function compileRoute(
     responseTimeoutMs: route.timeouts?.response === undefined ? undefined : parseDuration(route.timeouts.response),
     bodyIdleTimeoutMs: route.timeouts?.bodyIdle === undefined ? undefined : parseDuration(route.timeouts.bodyIdle),
     maxBodySize: route.maxBodySize === undefined ? undefined : parseSize(route.maxBodySize),
+    series: options.metrics?.enabled ? options.metrics.route(route.name) : undefined,
   };
 }
 
 /** Build a Snapshot from a validated config (defaults applied). Work done here is not done per request. */
 export async function compileSnapshot(config: SluiceConfig, options: CompileOptions): Promise<Snapshot> {
   const upstreams = new Map<string, Upstream>();
-  for (const u of config.upstreams ?? []) upstreams.set(u.name, new Upstream(u, options.pools));
+  for (const u of config.upstreams ?? []) {
+    const upstream = new Upstream(u, options.pools);
+    if (options.metrics?.enabled) upstream.series = options.metrics.upstream(u.name);
+    upstreams.set(u.name, upstream);
+  }
   const chains: PluginChain[] = [];
   try {
     const globalChain = await chainFor(config.plugins?.global ?? {}, options, 'global', undefined);

@@ -1,12 +1,24 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What a registry's getMetricsAsJSON() gives: what workers send the primary to be aggregated. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /**
- * The gateway's Prometheus registry — one per gateway (no global default registry), exported in
- * text format at GET /metrics on the admin listener. Control-plane figures live here; the
- * per-request data-plane series are added by the observability work.
+ * The gateway's Prometheus registries — per gateway (no global default registry), served in text
+ * format at GET /metrics on the admin listener.
+ *
+ * - `registry`: control-plane figures (config applies, version, drain), owned by the process that
+ *   runs the control plane.
+ * - `dataRegistry`: what every serving process has — per-request series, target gauges, log-sink
+ *   and tracing figures, process and event-loop metrics. In multi-process mode the primary sums
+ *   the workers' data registries (and its own) with prom-client's AggregatorRegistry.aggregate,
+ *   each metric by its aggregator (counters and histograms add up exactly; event-loop lag is
+ *   averaged, as prom-client defines for its default metrics).
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
+  readonly dataRegistry = new Registry();
+  #remote: (() => Promise<MetricsJson[]>) | undefined;
   readonly configApplies: Counter<'source' | 'result'>;
   readonly configVersion: Gauge;
   readonly draining: Gauge;
@@ -29,16 +41,36 @@ export class GatewayMetrics {
       registers,
     });
     if (options.processMetrics !== false) {
-      collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+      collectDefaultMetrics({ register: this.dataRegistry, prefix: 'sluice_' });
       // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool rejects them).
       for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-        this.registry.removeSingleMetric(`sluice_${name}`);
+        this.dataRegistry.removeSingleMetric(`sluice_${name}`);
       }
     }
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** Add (or replace, by name) data-plane metrics: anything with prom-client's metric shape. */
+  registerData(metrics: Iterable<{ name: string }>): void {
+    for (const m of metrics) {
+      this.dataRegistry.removeSingleMetric(m.name);
+      this.dataRegistry.registerMetric(m as unknown as Parameters<Registry['registerMetric']>[0]);
+    }
+  }
+
+  /** Multi-process mode: the workers' data registries, summed into what /metrics shows. */
+  aggregateWith(remote: () => Promise<MetricsJson[]>): void {
+    this.#remote = remote;
+  }
+
+  async text(): Promise<string> {
+    if (this.#remote === undefined) return Registry.merge([this.registry, this.dataRegistry]).metrics();
+    const [own, workers] = await Promise.all([this.dataRegistry.getMetricsAsJSON(), this.#remote()]);
+    const summed = AggregatorRegistry.aggregate([own, ...workers]);
+    return Registry.merge([this.registry, summed as Registry]).metrics();
+  }
+
+  exportData(): Promise<MetricsJson> {
+    return this.dataRegistry.getMetricsAsJSON();
   }
 
   get contentType(): string {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors/index.ts';
 import type { DirectResponse, RequestContext, UpstreamRequest, UpstreamResponse } from '../runtime/context.ts';
 import type { PluginEntry } from './registry.ts';
+import { PluginMetricsRegistry } from '../observability/plugin-metrics.ts';
 import { PluginConfigError, type MaybePromise, type PluginEnv, type PluginInstance } from './types.ts';
 import { validatePluginConfig } from './validate.ts';
 
@@ -48,14 +49,26 @@ export function mergePluginScopes(...scopes: Array<Record<string, unknown> | und
  * phase. All config problems are reported at once; if any create() fails, the instances already
  * built are closed and a SLUICE_ERR_CONFIG_INVALID naming the config path is thrown.
  */
-export async function compilePluginChain(entries: readonly PluginEntry[], env: PluginEnv): Promise<PluginChain> {
+/** What the chain compiler needs to build each plugin's PluginEnv. */
+export interface ChainEnv {
+  readonly scope: PluginEnv['scope'];
+  readonly route: string | undefined;
+  readonly logger: PluginEnv['logger'];
+  /** Where plugin metrics are registered; absent (unit tests) → a private registry nobody serves. */
+  readonly metricsRegistry?: PluginMetricsRegistry | undefined;
+}
+
+export async function compilePluginChain(entries: readonly PluginEntry[], env: ChainEnv): Promise<PluginChain> {
   const sorted = [...entries].sort(
     (a, b) => b.definition.priority - a.definition.priority || compareNames(a.definition.name, b.definition.name),
   );
   const configs = validateEntries(sorted);
   const loggers = sorted.map((e) => env.logger.child({ plugin: e.definition.name }));
+  const metricsSource = env.metricsRegistry ?? new PluginMetricsRegistry();
   const settled = await Promise.allSettled(
-    sorted.map(async (e, i) => e.definition.create(configs[i] as never, { scope: env.scope, route: env.route, logger: loggers[i]! })),
+    sorted.map(async (e, i) =>
+      e.definition.create(configs[i] as never, { scope: env.scope, route: env.route, logger: loggers[i]!, metrics: metricsSource.forPlugin(e.definition.name) }),
+    ),
   );
   const instances: PluginInstance[] = [];
   const failures: string[] = [];

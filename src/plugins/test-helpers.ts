@@ -1,3 +1,4 @@
+import { PluginMetricsRegistry } from '../observability/plugin-metrics.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RequestContext, UpstreamRequest, UpstreamResponse } from '../runtime/context.ts';
@@ -75,7 +76,7 @@ export function recordingLogger(records: LogRecord[] = []): Logger & { records: 
 }
 
 export function fakeEnv(overrides: Partial<PluginEnv> = {}): PluginEnv {
-  return { scope: 'route', route: 'users', logger: recordingLogger(), ...overrides };
+  return { scope: 'route', route: 'users', logger: recordingLogger(), metrics: new PluginMetricsRegistry().forPlugin('test'), ...overrides };
 }
 
 /** Validate `config` (defaults applied) as the chain compiler does, then create the instance. */

@@ -12,6 +12,50 @@ export interface PluginEnv {
   /** Route name for route-scoped instances. */
   readonly route: string | undefined;
   readonly logger: Logger;
+  /** Declare Prometheus metrics, served with the gateway's at /metrics (see PluginMetrics). */
+  readonly metrics: PluginMetrics;
+}
+
+export interface PluginMetricSpec<L extends string> {
+  /** Snake-case suffix: the full name is `sluice_plugin_<plugin>_<name>` (counters must end in `_total`). */
+  name: string;
+  help: string;
+  labelNames?: readonly L[];
+  /** Label combinations kept at most; later ones share one "__overflow__" series. Default 1000. */
+  maxSeries?: number;
+}
+
+/**
+ * Custom metrics for a plugin. Declaring the same name again (every config reload creates the
+ * instances anew) returns the same metric, so counts carry over; a different type or label set
+ * for an existing name throws. Bind label values once in create() and keep the child: `labels()`
+ * is the lookup, the child's inc/observe is a plain addition.
+ */
+export interface PluginMetrics {
+  counter<L extends string = never>(spec: PluginMetricSpec<L>): PluginCounter<L>;
+  gauge<L extends string = never>(spec: PluginMetricSpec<L>): PluginGauge<L>;
+  histogram<L extends string = never>(spec: PluginMetricSpec<L> & { buckets?: readonly number[] }): PluginHistogram<L>;
+}
+export interface CounterHandle {
+  inc(by?: number): void;
+}
+export interface GaugeHandle {
+  set(value: number): void;
+  inc(by?: number): void;
+  dec(by?: number): void;
+}
+export interface HistogramHandle {
+  observe(value: number): void;
+}
+/** Without labels, use the metric directly; with labels, bind them with `labels({...})`. */
+export interface PluginCounter<L extends string> extends CounterHandle {
+  labels(values: Record<L, string>): CounterHandle;
+}
+export interface PluginGauge<L extends string> extends GaugeHandle {
+  labels(values: Record<L, string>): GaugeHandle;
+}
+export interface PluginHistogram<L extends string> extends HistogramHandle {
+  labels(values: Record<L, string>): HistogramHandle;
 }
 
 export type MaybePromise<T> = T | Promise<T>;

@@ -12,6 +12,7 @@ class BodyLimit extends Transform {
   constructor(
     private readonly max: number,
     private readonly onExceeded: () => void,
+    private readonly counter: { bytesReceived: number } | undefined,
   ) {
     super();
   }
@@ -19,6 +20,7 @@ class BodyLimit extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.#exceeded) return callback();
     this.#received += chunk.length;
+    if (this.counter !== undefined) this.counter.bytesReceived += chunk.length;
     if (this.#received <= this.max) return callback(null, chunk);
     this.#exceeded = true;
     this.onExceeded();
@@ -26,8 +28,9 @@ class BodyLimit extends Transform {
   }
 }
 
-export function limitBody(body: Readable, max: number, onExceeded: () => void): Readable {
-  const limited = new BodyLimit(max, onExceeded);
+/** `counter.bytesReceived` (the request context) grows with every chunk passed on. */
+export function limitBody(body: Readable, max: number, onExceeded: () => void, counter?: { bytesReceived: number }): Readable {
+  const limited = new BodyLimit(max, onExceeded, counter);
   // pipeline forwards a client abort or a malformed chunk as an error, so the upstream call fails
   // instead of seeing a clean end of body.
   pipeline(body, limited, () => {});

@@ -21,12 +21,15 @@ export interface ForwardInput {
   maxBody: number;
 }
 
+const NO_TARGET = new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET');
+
 /** Pick a target, build the upstream request, run onUpstreamRequest, then start the exchange. */
 export function forward(input: ForwardInput): void {
   const { ctx, route, snapshot, listener } = input;
   const upstream = route.pickUpstream();
   const target = upstream.pick(ctx);
   if (target === undefined) {
+    upstream.series?.error(NO_TARGET);
     return sendProblem(ctx, new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET', { detail: `upstream "${upstream.name}" has no available target` }));
   }
   ctx.target = { upstream: upstream.name, url: target.id };
@@ -71,6 +74,8 @@ class Exchange implements ResponseHandler {
   /** Body chunks held back while an async onResponse plugin runs. */
   #held: Buffer[] | undefined;
   #heldEnd: string[] | undefined;
+  /** performance.now() when the request went to the upstream client. */
+  #sentAt = 0;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -88,8 +93,10 @@ class Exchange implements ResponseHandler {
     if (ctx.req.headers.expect?.toLowerCase() === '100-continue' && !res.headersSent) res.writeContinue();
     const withBody = hasBody(ctx);
     const declared = ctx.req.headers['content-length'];
-    const body = !withBody ? null : declared === undefined ? limitBody(ctx.req, this.maxBody, this.onBodyTooLarge) : ctx.req;
+    const body = !withBody ? null : declared === undefined ? limitBody(ctx.req, this.maxBody, this.onBodyTooLarge, ctx) : ctx.req;
+    if (withBody && declared !== undefined) ctx.bytesReceived = Number(declared);
     this.target.inflight++;
+    this.#sentAt = performance.now();
     res.once('close', this.onClientClose);
     try {
       this.#handle = this.target.pool.request(
@@ -144,6 +151,9 @@ class Exchange implements ResponseHandler {
 
   onHeaders(status: number, statusText: string, raw: string[]): void {
     if (this.#done) return;
+    const upstreamMs = performance.now() - this.#sentAt;
+    this.ctx.upstreamMs = upstreamMs;
+    this.upstream.series?.response(status, upstreamMs / 1000);
     const headers = new HeaderList(forwardableResponseHeaders(raw));
     addResponseVia(headers, this.snapshot.proxy);
     const response: UpstreamResponse = { status, headers };
@@ -221,6 +231,7 @@ class Exchange implements ResponseHandler {
 
   onError(error: GatewayError, _info: FailureInfo): void {
     this.settle();
+    this.upstream.series?.error(error);
     const res = this.ctx.res;
     this.ctx.error = error;
     // After the head went out a truncated body must never look complete: cut the connection.

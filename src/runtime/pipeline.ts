@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AccessLog } from '../observability/access-log.ts';
-import type { RequestSummary } from '../observability/summary.ts';
+import type { RequestMetrics } from '../observability/request-metrics.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { runOnLog, runOnRequest } from '../plugins/chain.ts';
 import { forward } from '../proxy/forward.ts';
@@ -27,8 +27,8 @@ export interface PipelineHost {
   current(): Snapshot;
   readonly logger: Logger;
   readonly accessLog: AccessLog | undefined;
-  /** Rolling per-route/upstream figures for the admin summary. */
-  readonly summary?: RequestSummary;
+  /** Per-request metrics and the admin summary; undefined while `observability.metrics.enabled` is false. */
+  readonly metrics?: RequestMetrics | undefined;
 }
 
 function createContext(req: IncomingMessage, res: ServerResponse, listener: ListenerRuntime): RequestContext {
@@ -67,9 +67,12 @@ export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req
   const snapshot = host.current();
   snapshot.acquire();
   const ctx = createContext(req, res, listener);
+  // The metrics in force when the request started get its end too (in-flight stays balanced).
+  const metrics = host.metrics;
+  if (metrics !== undefined) metrics.inflight++;
   let route: CompiledRoute | undefined;
   res.once('close', () => {
-    finish(host, snapshot, ctx, route);
+    finish(host, snapshot, ctx, route, metrics);
     snapshot.release();
   });
   const head = parseRequestHead(req);
@@ -120,11 +123,20 @@ function afterOnRequest(
   forward({ snapshot, listener, ctx, route, authority, maxBody });
 }
 
-function finish(host: PipelineHost, snapshot: Snapshot, ctx: RequestContext, route: CompiledRoute | undefined): void {
+function finish(
+  host: PipelineHost,
+  snapshot: Snapshot,
+  ctx: RequestContext,
+  route: CompiledRoute | undefined,
+  metrics: RequestMetrics | undefined,
+): void {
   if (ctx.status === 0) ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 499;
   const chain = route?.chain ?? snapshot.globalChain;
   runOnLog(chain, ctx, ctx.error, host.logger);
   const durationMs = performance.now() - ctx.startMono;
-  host.summary?.record(ctx.route?.name, ctx.target?.upstream, ctx.status, durationMs);
+  if (metrics !== undefined) {
+    metrics.inflight--;
+    metrics.record(ctx, route?.series, durationMs);
+  }
   host.accessLog?.write(ctx, durationMs);
 }

@@ -1,3 +1,4 @@
+import type { RouteSeries } from '../observability/request-metrics.ts';
 import type { SluiceConfig } from '../config/schema/index.ts';
 import type { PluginChain } from '../plugins/chain.ts';
 import type { PathRewriter, RouteTable } from '../router/types.ts';
@@ -17,6 +18,8 @@ export interface CompiledRoute {
   readonly bodyIdleTimeoutMs: number | undefined;
   /** Route override of the listener's body limit. */
   readonly maxBodySize: number | undefined;
+  /** Metric series bound at compile time (undefined when metrics are off). */
+  readonly series: RouteSeries | undefined;
 }
 
 export interface ProxySettings {

@@ -1,5 +1,6 @@
 import type { UpstreamConfig } from '../config/schema/index.ts';
 import { parseDuration } from '../config/units.ts';
+import type { UpstreamSeries } from '../observability/request-metrics.ts';
 import type { TargetPool } from '../proxy/client/types.ts';
 import { createBalancer } from './balancer/index.ts';
 import { compileHashKey, type HashKeyExtractor } from './balancer/hash-key.ts';
@@ -44,6 +45,8 @@ export class Upstream {
   readonly responseTimeoutMs: number;
   readonly bodyIdleTimeoutMs: number;
   readonly preserveHost: boolean;
+  /** Metric series bound at compile time (undefined when metrics are off). */
+  series: UpstreamSeries | undefined;
   readonly #balancer: Balancer<Target>;
   readonly #hashKey: HashKeyExtractor | undefined;
 
