@@ -1,3 +1,4 @@
+import { parseMetrics, promtoolCheck, promtoolInstalled, sumOf } from '../helpers/prom.ts';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -96,6 +97,13 @@ describe('sluice start --workers (multi-process mode)', { timeout: 90_000 }, () 
       assert.equal(connections.listeners[0].total, 20);
       const summary = await admin(instance, '/admin/metrics/summary');
       assert.equal(summary.total['1m'].requests, 20);
+      // /metrics sums every worker's series (and passes promtool when it is installed).
+      const text = (await request(`${instance.admin}/metrics`)).body;
+      const metrics = parseMetrics(text);
+      assert.equal(sumOf(metrics, 'sluice_http_requests_total', { status_class: '2xx' }), 20);
+      assert.equal(sumOf(metrics, 'sluice_http_request_duration_seconds_count'), 20);
+      assert.ok(metrics.has('sluice_process_resident_memory_bytes'));
+      if (promtoolInstalled) assert.equal(promtoolCheck(text), '');
 
       assert.equal((await request(`${instance.url}/extra/x`)).status, 404);
       const put = await request(`${instance.admin}/admin/routes/extra`, {
