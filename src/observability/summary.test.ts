@@ -83,6 +83,17 @@ describe('RequestSummary', () => {
     assert.equal(snap.total['5m'].ratePerSec, round3(210 / 295)); // 29 buckets + 5 s
   });
 
+  it('lists the top routes by traffic and by errors over the last minute', () => {
+    const s = new RequestSummary({ now: clock().now });
+    for (let i = 0; i < 30; i++) s.record('busy', 'u', 200, 1);
+    for (let i = 0; i < 10; i++) s.record('flaky', 'u', i < 6 ? 503 : 200, 1);
+    for (let i = 0; i < 5; i++) s.record('broken', 'u', 500, 1);
+    s.record('quiet', 'u', 404, 1);
+    const { top } = s.snapshot();
+    assert.deepEqual(top.byTraffic.map((e) => [e.route, e.requests]), [['busy', 30], ['flaky', 10], ['broken', 5], ['quiet', 1]]);
+    assert.deepEqual(top.byErrors.map((e) => [e.route, e.errors, e.errorRate]), [['flaky', 6, 0.6], ['broken', 5, 1]]);
+  });
+
   it('gives percentiles within histogram precision for a uniform 1..1000 ms distribution', () => {
     const s = new RequestSummary({ now: clock().now });
     for (let ms = 1; ms <= 1000; ms++) s.record('r', 'u', 200, ms);

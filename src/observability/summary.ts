@@ -57,12 +57,39 @@ export interface WindowStats {
   status: Record<StatusClass, number>;
 }
 export type WindowPair = Record<'1m' | '5m', WindowStats>;
+export interface TopEntry {
+  route: string;
+  requests: number;
+  ratePerSec: number;
+  errors: number;
+  errorRate: number;
+  p99Ms: number | null;
+}
 export interface SummarySnapshot {
   generatedAt: string;
   windows: ['1m', '5m'];
   total: WindowPair;
   routes: Record<string, WindowPair>;
   upstreams: Record<string, WindowPair>;
+  /** Busiest and most failing routes over the last minute (at most TOP_N each; routes with no errors are not listed by errors). */
+  top: { byTraffic: TopEntry[]; byErrors: TopEntry[] };
+}
+
+const TOP_N = 10;
+
+function topOf(routes: Record<string, WindowPair>): SummarySnapshot['top'] {
+  const entries: TopEntry[] = [];
+  for (const [route, pair] of Object.entries(routes)) {
+    const w = pair['1m'];
+    if (w.requests === 0) continue;
+    entries.push({ route, requests: w.requests, ratePerSec: w.ratePerSec, errors: w.errors, errorRate: w.errorRate, p99Ms: w.p99Ms });
+  }
+  const byTraffic = [...entries].sort((a, b) => b.requests - a.requests || a.route.localeCompare(b.route)).slice(0, TOP_N);
+  const byErrors = entries
+    .filter((e) => e.errors > 0)
+    .sort((a, b) => b.errors - a.errors || b.errorRate - a.errorRate || a.route.localeCompare(b.route))
+    .slice(0, TOP_N);
+  return { byTraffic, byErrors };
 }
 
 /** One 10 s bucket of one key; hist is sparse: [bin, count, bin, count, …]. */
@@ -211,7 +238,7 @@ export class RequestSummary {
     const pair = (s: Series): WindowPair => this.#windows(s, bucket, cover1m, cover5m);
     const routes = Object.fromEntries([...this.#routes].map(([name, s]) => [name, pair(s)]));
     const upstreams = Object.fromEntries([...this.#upstreams].map(([name, s]) => [name, pair(s)]));
-    return { generatedAt: new Date(now).toISOString(), windows: ['1m', '5m'], total: pair(this.#total), routes, upstreams };
+    return { generatedAt: new Date(now).toISOString(), windows: ['1m', '5m'], total: pair(this.#total), routes, upstreams, top: topOf(routes) };
   }
 
   /** One pass over the ring, newest first: the 1 m figures are read out halfway. */
