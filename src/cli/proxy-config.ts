@@ -4,6 +4,8 @@ export interface ProxyOptions {
   to: string[];
   admin: number | undefined;
   accessLog: boolean;
+  /** Per-request metrics (on by default). */
+  metrics?: boolean;
   /** e.g. "10mb"; the listener default when absent. */
   maxBodySize?: string | undefined;
 }
@@ -28,6 +30,6 @@ export function proxyConfig(options: ProxyOptions): Record<string, unknown> {
     routes: [{ name: 'all', match: { paths: ['/*'] }, upstream: 'default' }],
     plugins: { global: { 'request-id': {} } },
     admin: options.admin === undefined ? { enabled: false } : { enabled: true, port: options.admin },
-    observability: { accessLog: options.accessLog },
+    observability: { accessLog: options.accessLog, ...(options.metrics === false ? { metrics: { enabled: false } } : {}) },
   };
 }

@@ -4,8 +4,9 @@ import { proxyConfig } from './proxy-config.ts';
 import { runUntilSignalled } from './run-gateway.ts';
 import { parseWorkers, runCluster } from './workers.ts';
 
-const USAGE = `Usage: sluice proxy --listen PORT --to URL [--to URL …] [--admin PORT] [--host ADDR] [--max-body-size SIZE] [--no-access-log] [--workers N|auto]
-  LISTEN_PORT, UPSTREAM_URL (comma-separated) and WORKERS are used when the flags are absent.
+const USAGE = `Usage: sluice proxy --listen PORT --to URL [--to URL …] [--admin PORT] [--host ADDR] [--max-body-size SIZE] [--no-access-log] [--no-metrics] [--workers N|auto]
+  LISTEN_PORT, UPSTREAM_URL (comma-separated) and WORKERS are used when the flags are absent;
+  SLUICE_ACCESS_LOG=false and SLUICE_METRICS=false turn the access log and per-request metrics off.
 `;
 
 export async function runProxy(argv: string[]): Promise<number | undefined> {
@@ -17,6 +18,7 @@ export async function runProxy(argv: string[]): Promise<number | undefined> {
       admin: { type: 'string' },
       host: { type: 'string' },
       'no-access-log': { type: 'boolean' },
+      'no-metrics': { type: 'boolean' },
       'max-body-size': { type: 'string' },
       workers: { type: 'string', short: 'w' },
       help: { type: 'boolean', short: 'h' },
@@ -38,6 +40,7 @@ export async function runProxy(argv: string[]): Promise<number | undefined> {
     to,
     admin: values.admin === undefined ? undefined : Number(values.admin),
     accessLog: values['no-access-log'] !== true && process.env.SLUICE_ACCESS_LOG !== 'false',
+    metrics: values['no-metrics'] !== true && process.env.SLUICE_METRICS !== 'false',
     maxBodySize: values['max-body-size'],
   });
   const workers = parseWorkers(values.workers ?? process.env.WORKERS);

@@ -15,11 +15,20 @@ describe('applyEnvOverrides', () => {
       SLUICE_ADMIN_PORT: '9000',
       SLUICE_LISTEN_HOST: '127.0.0.1',
       SLUICE_LISTEN_PORT: '0',
+      SLUICE_METRICS: 'off',
     };
     assert.deepEqual(applyEnvOverrides(base(), env), {
       listeners: [{ name: 'public', host: '127.0.0.1', port: 0 }],
       admin: { port: 9000, enabled: true, host: '0.0.0.0' },
-      observability: { logLevel: 'debug', accessLog: false },
+      observability: { logLevel: 'debug', accessLog: false, metrics: { enabled: false } },
+    });
+  });
+
+  it('switches an access log given as settings on or off without dropping them', () => {
+    const raw = { ...base(), observability: { accessLog: { format: 'combined' } } };
+    assert.deepEqual(applyEnvOverrides(raw, { SLUICE_ACCESS_LOG: 'false' }), {
+      ...base(),
+      observability: { accessLog: { format: 'combined', enabled: false } },
     });
   });
 

@@ -21,6 +21,7 @@ const LOG_LEVELS: string[] = ObservabilitySchema.properties.logLevel.anyOf.map((
 export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { variable: 'SLUICE_LOG_LEVEL', path: '/observability/logLevel', kind: 'log-level', description: 'Log level' },
   { variable: 'SLUICE_ACCESS_LOG', path: '/observability/accessLog', kind: 'boolean', description: 'Access log on/off' },
+  { variable: 'SLUICE_METRICS', path: '/observability/metrics/enabled', kind: 'boolean', description: 'Per-request metrics on/off' },
   { variable: 'SLUICE_ADMIN_ENABLED', path: '/admin/enabled', kind: 'boolean', description: 'Serve the admin listener' },
   { variable: 'SLUICE_ADMIN_HOST', path: '/admin/host', kind: 'string', description: 'Admin bind address' },
   { variable: 'SLUICE_ADMIN_PORT', path: '/admin/port', kind: 'port', description: 'Admin port' },
@@ -59,7 +60,13 @@ function setAt(root: Record<string, unknown>, path: string, value: unknown): voi
   for (const [i, key] of keys.entries()) {
     if (node === null || typeof node !== 'object') return;
     const container = node as Record<string, unknown>;
-    if (i === keys.length - 1) container[key] = value;
+    if (i === keys.length - 1) {
+      const existing = container[key];
+      // `accessLog: { format: combined }` with SLUICE_ACCESS_LOG=false keeps its settings, switched off.
+      if (typeof value === 'boolean' && existing !== null && typeof existing === 'object' && !Array.isArray(existing)) {
+        (existing as Record<string, unknown>).enabled = value;
+      } else container[key] = value;
+    }
     else if (container[key] === undefined) container[key] = /^[0-9]+$/.test(keys[i + 1]!) ? [] : {};
     if (Array.isArray(container[key]) && (container[key] as unknown[])[0] === undefined) {
       (container[key] as unknown[])[0] = { name: 'default' };
