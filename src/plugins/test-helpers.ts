@@ -34,6 +34,7 @@ export function fakeContext(overrides: Partial<RequestContext> = {}): RequestCon
     bytesReceived: 0,
     upstreamMs: -1,
     traceId: '',
+    span: undefined,
     error: undefined,
     responseHeaders: [],
     state: {},

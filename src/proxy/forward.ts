@@ -8,6 +8,7 @@ import { cannotRespond, closeWhenDraining, sendProblem } from '../runtime/respon
 import type { CompiledRoute, Snapshot } from '../runtime/snapshot.ts';
 import type { Target, Upstream } from '../upstream/upstream.ts';
 import type { CallHandle, FailureInfo, ResponseHandler } from './client/types.ts';
+import type { ClientSpan, ServerSpan } from '../observability/tracing/index.ts';
 import { limitBody } from './body-limit.ts';
 import { forwardableResponseHeaders } from './headers.ts';
 import { addResponseVia, buildUpstreamHeaders } from './upstream-request.ts';
@@ -62,6 +63,27 @@ export function forward(input: ForwardInput): void {
   }
 }
 
+/** Start the attempt's client span and put its trace context in the upstream request headers. */
+function startClientSpan(server: ServerSpan, request: UpstreamRequest, upstream: Upstream, target: Target): ClientSpan {
+  const url = target.url;
+  const https = url.protocol === 'https:';
+  const span = server.startClient({
+    method: request.method,
+    scheme: https ? 'https' : 'http',
+    serverAddress: url.hostname,
+    serverPort: url.port === '' ? (https ? 443 : 80) : Number(url.port),
+    path: request.path,
+    upstream: upstream.name,
+    target: target.id,
+  });
+  const headers = request.headers;
+  // The client's own trace headers would contradict ours (and a stale parent id would mislink).
+  for (const name of span.headerNames) headers.delete(name);
+  const inject = span.headers;
+  for (let i = 0; i < inject.length; i += 2) headers.add(inject[i]!, inject[i + 1]!);
+  return span;
+}
+
 function hasBody(ctx: RequestContext): boolean {
   const h = ctx.req.headers;
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
@@ -76,6 +98,8 @@ class Exchange implements ResponseHandler {
   #heldEnd: string[] | undefined;
   /** performance.now() when the request went to the upstream client. */
   #sentAt = 0;
+  /** The client span of this upstream attempt (tracing on). */
+  #span: ClientSpan | undefined;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -95,6 +119,7 @@ class Exchange implements ResponseHandler {
     const declared = ctx.req.headers['content-length'];
     const body = !withBody ? null : declared === undefined ? limitBody(ctx.req, this.maxBody, this.onBodyTooLarge, ctx) : ctx.req;
     if (withBody && declared !== undefined) ctx.bytesReceived = Number(declared);
+    if (ctx.span !== undefined) this.#span = startClientSpan(ctx.span, request, this.upstream, this.target);
     this.target.inflight++;
     this.#sentAt = performance.now();
     res.once('close', this.onClientClose);
@@ -136,7 +161,13 @@ class Exchange implements ResponseHandler {
     if (this.#done) return;
     this.#done = true;
     this.target.inflight--;
+    if (this.#span !== undefined) {
+      const status = this.ctx.upstreamMs >= 0 ? this.#upstreamStatus : 0;
+      this.#span.end({ status, errorCode: this.ctx.error?.code });
+    }
   }
+
+  #upstreamStatus = 0;
 
   onInformational(status: number, headers: string[]): void {
     if (status !== 103 || this.ctx.res.headersSent) return;
@@ -153,6 +184,7 @@ class Exchange implements ResponseHandler {
     if (this.#done) return;
     const upstreamMs = performance.now() - this.#sentAt;
     this.ctx.upstreamMs = upstreamMs;
+    this.#upstreamStatus = status;
     this.upstream.series?.response(status, upstreamMs / 1000);
     const headers = new HeaderList(forwardableResponseHeaders(raw));
     addResponseVia(headers, this.snapshot.proxy);
@@ -230,10 +262,10 @@ class Exchange implements ResponseHandler {
   }
 
   onError(error: GatewayError, _info: FailureInfo): void {
+    this.ctx.error = error;
     this.settle();
     this.upstream.series?.error(error);
     const res = this.ctx.res;
-    this.ctx.error = error;
     // After the head went out a truncated body must never look complete: cut the connection.
     if (res.headersSent) {
       res.destroy(error);

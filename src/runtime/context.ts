@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/index.ts';
 import type { HeaderList } from './headers.ts';
+import type { ServerSpan } from '../observability/tracing/index.ts';
 
 /** What the pipeline knows about the matched route; plugins read it, never change it. */
 export interface RouteInfo {
@@ -51,6 +52,8 @@ export interface RequestContext {
   upstreamMs: number;
   /** W3C trace id (32 hex) when tracing is on; '' otherwise. */
   traceId: string;
+  /** The request's server span when tracing is on (plugins may read traceId/spanId). */
+  span: ServerSpan | undefined;
   error: GatewayError | undefined;
   /**
    * Extra response headers, flat [name, value, …], added to whatever response the gateway sends

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AccessLog } from '../observability/access-log.ts';
 import type { RequestMetrics } from '../observability/request-metrics.ts';
+import type { RequestTracer } from '../observability/tracing/index.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { runOnLog, runOnRequest } from '../plugins/chain.ts';
 import { forward } from '../proxy/forward.ts';
@@ -29,6 +30,8 @@ export interface PipelineHost {
   readonly accessLog: AccessLog | undefined;
   /** Per-request metrics and the admin summary; undefined while `observability.metrics.enabled` is false. */
   readonly metrics?: RequestMetrics | undefined;
+  /** OpenTelemetry tracer; undefined while tracing is off (the only cost then is this check). */
+  readonly tracer?: RequestTracer | undefined;
 }
 
 function createContext(req: IncomingMessage, res: ServerResponse, listener: ListenerRuntime): RequestContext {
@@ -56,10 +59,28 @@ function createContext(req: IncomingMessage, res: ServerResponse, listener: List
     bytesReceived: 0,
     upstreamMs: -1,
     traceId: '',
+    span: undefined,
     error: undefined,
     responseHeaders: [],
     state: {},
   };
+}
+
+function startServerSpan(tracer: RequestTracer, ctx: RequestContext, listener: ListenerRuntime, authority: string): void {
+  const span = tracer.startServer({
+    method: ctx.method,
+    scheme: ctx.scheme,
+    host: authority,
+    path: ctx.path,
+    query: ctx.query,
+    headers: ctx.headers,
+    clientIp: ctx.clientIp,
+    clientPort: ctx.clientPort,
+    listenerPort: listener.port,
+    startTime: performance.timeOrigin + ctx.startMono,
+  });
+  ctx.span = span;
+  ctx.traceId = span.traceId;
 }
 
 /** Entry point for every request on a public listener. */
@@ -81,6 +102,8 @@ export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req
   mutable.host = head.host;
   mutable.path = head.path;
   mutable.query = head.query;
+  const tracer = host.tracer;
+  if (tracer !== undefined) startServerSpan(tracer, ctx, listener, head.authority);
   const table = snapshot.routeTables.get(listener.name)!;
   const result = table.match(ctx);
   if (result.kind === 'not-found') return sendProblem(ctx, new GatewayError('SLUICE_ERR_ROUTE_NOT_FOUND', { detail: `no route for ${ctx.method} ${ctx.path}` }));
@@ -90,6 +113,7 @@ export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req
   }
   route = result.value;
   ctx.route = route.info;
+  ctx.span?.setRoute(route.info.name);
   ctx.params = result.params;
   const matched = route;
   try {
@@ -138,5 +162,6 @@ function finish(
     metrics.inflight--;
     metrics.record(ctx, route?.series, durationMs);
   }
+  ctx.span?.end({ status: ctx.status, errorCode: ctx.error?.code, responseBytes: ctx.bytesSent, requestBytes: ctx.bytesReceived });
   host.accessLog?.write(ctx, durationMs);
 }

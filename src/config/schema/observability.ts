@@ -196,7 +196,7 @@ export const TracingSchema = Type.Object(
     ),
     exportTimeout: Type.Optional(duration({ default: '10s', description: 'Per-export request timeout' })),
     maxQueueSize: Type.Optional(Type.Integer({ minimum: 1, default: 2048, description: 'Finished spans held for export; beyond, spans are dropped and counted' })),
-    maxExportBatchSize: Type.Optional(Type.Integer({ minimum: 1, default: 512, description: 'Spans per export request' })),
+    maxExportBatchSize: Type.Optional(Type.Integer({ minimum: 1, default: 128, description: 'Spans per export request (each batch is encoded in one step on the event loop, ~9 µs per span)' })),
     scheduledDelay: Type.Optional(duration({ default: '5s', description: 'Longest wait before a partial batch is exported' })),
   },
   { additionalProperties: false },

@@ -114,10 +114,18 @@ export class CounterChild {
 
 export class CounterFamily extends Family<CounterChild> {
   readonly type = 'counter';
+  readonly #collect: ((family: CounterFamily) => void) | undefined;
+
+  /** `collect` runs before each scrape, for counts kept elsewhere (it must only ever raise them). */
+  constructor(options: FamilyOptions & { collect?: (family: CounterFamily) => void }) {
+    super(options);
+    this.#collect = options.collect;
+  }
   protected create(): CounterChild {
     return new CounterChild();
   }
   protected values(): Value[] {
+    this.#collect?.(this);
     const out: Value[] = [];
     for (const { labels, child } of this.children.values()) out.push({ labels, value: child.value });
     return out;
