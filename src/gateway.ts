@@ -8,12 +8,15 @@ import { builtinPlugins } from './plugins/builtin/index.ts';
 import { loadPluginModules } from './plugins/loader.ts';
 import { createPluginRegistry } from './plugins/registry.ts';
 import type { PluginDefinition } from './plugins/types.ts';
-import { AccessLog, bufferedStdout, type AccessLogSink } from './observability/access-log.ts';
-import { createLogger, flushLogger } from './observability/logger.ts';
+import type { AccessLogSink } from './observability/access-log.ts';
+import { flushLogger } from './observability/logger.ts';
+import { Logging } from './observability/logging.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { RequestSummary } from './observability/summary.ts';
 import { RequestMetrics, type TargetView } from './observability/request-metrics.ts';
 import { PluginMetricsRegistry } from './observability/plugin-metrics.ts';
+import { TracingManager } from './observability/tracing-manager.ts';
+import { logMetricFamilies } from './observability/log-metrics.ts';
 import { createRawPool, createUndiciPool } from './proxy/client/index.ts';
 import type { PoolFactory } from './proxy/client/types.ts';
 import { validateRouteConfig } from './router/index.ts';
@@ -36,6 +39,10 @@ export interface GatewayOptions {
   poolFactory?: PoolFactory;
   /** Where access-log lines go (default: buffered stdout). */
   accessLogSink?: AccessLogSink;
+  /** Logging set up by the caller (multi-process primary); by default the gateway creates its own from `logger`/`accessLogSink`. */
+  logging?: Logging;
+  /** Fields on every app log line (a cluster worker's id and pid). */
+  logBindings?: Record<string, unknown>;
   /** Re-reads the config file: enables SIGHUP/admin reloads and file watching. */
   readConfigFile?: () => Promise<unknown>;
   /** Files to watch for changes (the config file; referenced files are added automatically). */
@@ -65,6 +72,8 @@ export interface Gateway {
   readonly local: LocalDataPlane;
   readonly manager: ConfigManager;
   readonly logger: Logger;
+  /** Root and per-module loggers, access log, redaction and log sinks (applied from `observability`). */
+  readonly logging: Logging;
 }
 
 export interface ValidatedConfig {
@@ -98,7 +107,15 @@ function stateDirOf(raw: unknown, options: GatewayOptions, baseDir: string): str
 export async function createGateway(raw: unknown, options: GatewayOptions = {}): Promise<Gateway> {
   const baseDir = options.baseDir ?? process.cwd();
   const extra = options.plugins ?? [];
-  const logger = options.logger ?? createLogger({ level: 'info' });
+  const ownLogging = options.logging === undefined;
+  const logging =
+    options.logging ??
+    new Logging({
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(options.accessLogSink === undefined ? {} : { accessLogSink: options.accessLogSink }),
+      ...(options.logBindings === undefined ? {} : { bindings: options.logBindings }),
+    });
+  const logger = logging.logger;
   const pools = new PoolCache({ native: options.poolFactory ?? createRawPool, undici: createUndiciPool });
   // ~48 KB per route or upstream key at most: 500 keys bound the summary at ~24 MB.
   const summary = new RequestSummary({ maxKeys: 500 });
@@ -107,22 +124,26 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   metrics.registerData(requestMetrics.families());
   requestMetrics.onFamiliesChanged = () => metrics.registerData(requestMetrics.families());
   const pluginMetrics = new PluginMetricsRegistry((family) => metrics.registerData([family]));
-  const accessSink = options.accessLogSink ?? bufferedStdout();
+  const tracing = new TracingManager(logging.module('tracing'));
+  metrics.registerData(tracing.families());
+  metrics.registerData(logMetricFamilies(logging));
   let snapshot: Snapshot | undefined;
-  let accessLog: AccessLog | undefined;
   let draining = false;
   let started = false;
   const host: PipelineHost = {
     current: () => snapshot!,
-    logger,
+    logger: logging.module('proxy'),
     get accessLog() {
-      return accessLog;
+      return logging.accessLog;
+    },
+    get tracer() {
+      return tracing.current;
     },
     get metrics() {
       return requestMetrics.enabled ? requestMetrics : undefined;
     },
   };
-  const listeners = new ListenerSet(host, logger);
+  const listeners = new ListenerSet(host, logging.module('proxy'));
   const current = () => snapshot!;
   const local = localDataPlane(listeners, current, summary, metrics);
   const workers = options.workers;
@@ -131,7 +152,14 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     metrics,
     stateDir: stateDirOf(raw, options, baseDir),
     historyLimit: (raw as { admin?: { historyLimit?: number } } | null)?.admin?.historyLimit ?? 50,
-    logger,
+    logger: logging.module('admin'),
+    logLevels: {
+      get: () => logging.levels(),
+      async set(level, module) {
+        logging.setLevel(level, module);
+        await workers?.setLogLevels(logging.levels());
+      },
+    },
     data: workers ?? localView(local, current, summary),
     listenerCount: () => (workers === undefined ? listeners.size : snapshot!.config.listeners.length),
     current,
@@ -146,7 +174,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     validatedFiles = files;
     builtDocument = document;
     requestMetrics.configure(config.observability?.metrics);
-    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger, metrics: requestMetrics, pluginMetrics });
+    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger: logging.module('plugins'), metrics: requestMetrics, pluginMetrics });
     plane.applyHealthOverrides(built);
     return built;
   }
@@ -155,12 +183,13 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     const previous = snapshot;
     snapshot = next;
     const config = next.config;
-    accessLog = config.observability?.accessLog === false ? undefined : new AccessLog(accessSink);
-    logger.level = config.observability?.logLevel ?? 'info';
+    logging.apply(config.observability);
     await plane.configChanged(config, validatedFiles);
-    if (workers !== undefined) await workers.applied({ document: builtDocument, version: next.version, health: plane.healthOverrides() });
+    if (workers !== undefined) await workers.applied({ document: builtDocument, version: next.version, health: plane.healthOverrides(), logLevels: logging.levels() });
     else if (started) await listeners.sync(config.listeners, drainDeadline(config));
-    if (previous !== undefined) void previous.retire();
+    const retired = previous === undefined ? Promise.resolve() : previous.retire();
+    // A replaced tracer flushes once the requests holding its spans are done.
+    tracing.apply(config.observability?.tracing, retired);
   }
 
   const manager = new ConfigManager({
@@ -168,7 +197,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     swap,
     overlay: (document, pending) => plane.overlayConfig(document, pending),
     history: plane.history,
-    logger,
+    logger: logging.module('config'),
     ...(options.readConfigFile === undefined ? {} : { readFile: options.readConfigFile }),
     onRejected: (meta) => {
       plane.configRejected();
@@ -183,11 +212,13 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const first = await manager.apply(raw, { source: 'startup', actor: 'system' });
   if (!first.ok) {
     await plane.close();
+    if (ownLogging) await logging.close(1000);
     throw new ConfigError(first.errors);
   }
 
   return {
     logger,
+    logging,
     manager,
     local,
     current,
@@ -220,8 +251,10 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       pools.destroyAll();
       metrics.shutdownSeconds.set({ outcome }, (performance.now() - startedAt) / 1000);
       await plane.close();
-      accessSink.flush?.();
-      logger.info({ durationMs: Math.round(performance.now() - startedAt), inflightAtStart: inflight, outcome }, 'gateway stopped');
+      await tracing.shutdown(Math.max(250, deadlineMs - (performance.now() - startedAt)));
+      logging.module('gateway').info({ durationMs: Math.round(performance.now() - startedAt), inflightAtStart: inflight, outcome }, 'gateway stopped');
+      // What is left of the shutdown deadline (at least a moment) to flush and close the log sinks.
+      await logging.close(Math.max(250, deadlineMs - (performance.now() - startedAt)));
       flushLogger(logger);
     },
     addresses: () => listeners.addresses(),
@@ -235,7 +268,17 @@ function* targetViews(snapshot: Snapshot | undefined): Iterable<TargetView> {
   for (const upstream of snapshot.upstreams.values()) {
     for (const t of upstream.targets) {
       const pool = t.pool.stats();
-      yield { upstream: upstream.name, target: t.id, available: t.available, inflight: t.inflight, open: pool.open, idle: pool.idle, queued: pool.queued };
+      yield {
+        upstream: upstream.name,
+        target: t.id,
+        available: t.available,
+        inflight: t.inflight,
+        open: pool.open,
+        idle: pool.idle,
+        queued: pool.queued,
+        connects: pool.connectsTotal,
+        retries: pool.retriesTotal,
+      };
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { MetricsJson } from '../observability/metrics.ts';
 import type { Logger } from 'pino';
+import type { LogLevel, LogModule } from '../config/schema/observability.ts';
 import type { ConfigIssue } from '../config/index.ts';
 import type { DiffEntry } from '../config/diff.ts';
 import type { ConfigHistory } from '../config/history.ts';
@@ -46,17 +47,27 @@ export interface DataPlaneView {
   workers(): WorkerStatus[];
 }
 
+/** Effective log levels: the root logger's and each module's. */
+export interface LogLevelsState {
+  level: LogLevel;
+  modules: Record<LogModule, LogLevel>;
+}
+
 export interface AppliedUpdate {
   /** The document as built (runtime overlays applied). */
   document: unknown;
   version: number;
   health: Record<string, HealthOverride>;
+  /** The primary's effective log levels (config plus runtime overrides): workers take exactly these. */
+  logLevels?: LogLevelsState;
 }
 
 /** Worker processes serving traffic for a gateway that only runs the control plane (the primary). */
 export interface RemoteDataPlane extends DataPlaneView {
   /** A config version is in force here: put it in force in every worker (bounded; never throws). */
   applied(update: AppliedUpdate): Promise<void>;
+  /** Runtime log levels changed in the primary: put the same levels in force in every worker. */
+  setLogLevels(levels: LogLevelsState): Promise<void>;
   /** At least one worker serves traffic. */
   ready(): boolean;
   /** Drain every worker (the drain delay has passed already) and wait until they exit. */
@@ -81,6 +92,8 @@ export interface ControlPlane {
   applyOverlay(actor: string, next: OverlayState): Promise<{ ok: true; version: number } | { ok: false; errors: ConfigIssue[] }>;
   /** Record a health override (persisted) and put it in force everywhere. */
   setTargetHealth(upstream: string, url: string, state: HealthOverride | 'auto'): Promise<void>;
-  setLogLevel(level: string): void;
+  /** Runtime level of the root logger, or of one module; in multi-process mode the workers follow. */
+  setLogLevel(level: LogLevel, module?: LogModule): Promise<void>;
+  logLevels(): LogLevelsState;
   readiness(): { ready: boolean; draining: boolean };
 }

@@ -10,7 +10,8 @@ import type { ConfigManager } from '../runtime/config-manager.ts';
 import type { Snapshot } from '../runtime/snapshot.ts';
 import { TargetOverlay, type HealthOverride, type OverlayState } from '../upstream/target-overlay.ts';
 import { AuditLog } from './audit-log.ts';
-import type { ControlPlane, DataPlaneView } from './control-plane.ts';
+import type { ControlPlane, DataPlaneView, LogLevelsState } from './control-plane.ts';
+import { LOG_MODULES, type LogLevel, type LogModule } from '../config/schema/observability.ts';
 import { AdminHttpServer } from './http/server.ts';
 import { adminRoutes } from './resources/index.ts';
 
@@ -25,6 +26,8 @@ export interface ControlPlaneOptions {
   listenerCount(): number;
   current(): Snapshot;
   readiness(): { ready: boolean; draining: boolean };
+  /** Runtime log levels (the gateway's logging); default: the root level of `logger` only. */
+  logLevels?: { get(): LogLevelsState; set(level: LogLevel, module?: LogModule): Promise<void> };
 }
 
 /** What the gateway drives: the control plane's hooks into the config lifecycle. */
@@ -84,7 +87,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       if (target !== undefined) target.available = state !== 'down';
       await options.data.setHealth(upstream, url, state);
     },
-    setLogLevel: (level) => void (logger.level = level),
+    setLogLevel: async (level, module) => {
+      if (options.logLevels !== undefined) return options.logLevels.set(level, module);
+      if (module === undefined) logger.level = level;
+    },
+    logLevels: () =>
+      options.logLevels?.get() ?? {
+        level: logger.level as LogLevel,
+        modules: Object.fromEntries(LOG_MODULES.map((m) => [m, logger.level])) as Record<LogModule, LogLevel>,
+      },
     readiness: options.readiness,
   };
 

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { WorkerPool } from '../cluster/primary.ts';
 import { createGateway, type GatewayOptions } from '../gateway.ts';
-import { createLogger } from '../observability/logger.ts';
+import { Logging } from '../observability/logging.ts';
 import { runUntilSignalled } from './run-gateway.ts';
 
 /** `--workers N|auto` (or its env variable): how many processes serve traffic; 1 = no cluster. */
@@ -18,10 +18,12 @@ export function parseWorkers(value: string | undefined): number {
  * drain coordination) and `count` cluster workers serve the public listeners on the same ports.
  */
 export async function runCluster(raw: unknown, count: number, options: GatewayOptions & { reload?: boolean }): Promise<undefined> {
-  const logger = options.logger ?? createLogger({ level: 'info' });
-  const { reload, ...gatewayOptions } = options;
-  const pool = new WorkerPool({ count, baseDir: options.baseDir ?? process.cwd(), logger });
-  const gateway = await createGateway(raw, { ...gatewayOptions, logger, workers: pool });
+  const { reload, logger: injected, accessLogSink, ...gatewayOptions } = options;
+  // Created before the gateway so the worker pool logs through it (module "cluster") from the start.
+  const logging = new Logging({ ...(injected === undefined ? {} : { logger: injected }), ...(accessLogSink === undefined ? {} : { accessLogSink }) });
+  const pool = new WorkerPool({ count, baseDir: options.baseDir ?? process.cwd(), logger: logging.module('cluster') });
+  const gateway = await createGateway(raw, { ...gatewayOptions, logging, workers: pool });
+  const logger = gateway.logger;
   try {
     await pool.start();
     await gateway.start();

@@ -1,11 +1,12 @@
 import type { Worker } from 'node:cluster';
-import type { AppliedUpdate } from '../admin/control-plane.ts';
+import type { AppliedUpdate, LogLevelsState } from '../admin/control-plane.ts';
 import type { HealthOverride } from '../upstream/target-overlay.ts';
 
 /** What the primary asks a worker for; answers come as `reply` messages with the same id. */
 export type WorkerRequest =
   | ({ type: 'apply'; baseDir: string } & AppliedUpdate)
   | { type: 'health'; upstream: string; url: string; state: HealthOverride | 'auto' }
+  | { type: 'log-levels'; levels: LogLevelsState }
   | { type: 'query'; what: 'connections' | 'targets' | 'summary' | 'metrics' };
 
 export type PrimaryMessage = (WorkerRequest & { id: number }) | { type: 'stop'; deadlineMs: number };

@@ -1,7 +1,7 @@
 import type { MetricsJson } from '../observability/metrics.ts';
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import type { AppliedUpdate, ListenerConnections, RemoteDataPlane, TargetLoad, WorkerStatus } from '../admin/control-plane.ts';
+import type { AppliedUpdate, ListenerConnections, LogLevelsState, RemoteDataPlane, TargetLoad, WorkerStatus } from '../admin/control-plane.ts';
 import { RequestSummary, type SerializedSummary, type SummarySnapshot } from '../observability/summary.ts';
 import type { HealthOverride } from '../upstream/target-overlay.ts';
 import { isWorkerMessage, RequestTracker, type WorkerRequest } from './ipc.ts';
@@ -123,6 +123,12 @@ export class WorkerPool implements RemoteDataPlane {
         ),
       ),
     );
+  }
+
+  async setLogLevels(levels: LogLevelsState): Promise<void> {
+    // A worker started later gets these with its first config.
+    if (this.#current !== undefined) this.#current = { ...this.#current, logLevels: levels };
+    await this.#ask({ type: 'log-levels', levels }, APPLY_TIMEOUT_MS);
   }
 
   async setHealth(upstream: string, url: string, state: HealthOverride | 'auto'): Promise<void> {

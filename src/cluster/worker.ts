@@ -23,8 +23,14 @@ function applyHealth(snapshot: Snapshot, health: Record<string, string>): void {
  * queries. No admin API, watcher or state directory here: the primary runs the control plane.
  */
 class WorkerProcess {
-  readonly logger = createLogger().child({ worker: cluster.worker?.id, pid: process.pid });
+  readonly #bindings = { worker: cluster.worker?.id, pid: process.pid };
+  /** Until the gateway exists (and its configured sinks with it): stdout. */
+  readonly #bootLogger = createLogger({ bindings: this.#bindings });
   #gateway: Gateway | undefined;
+
+  get logger() {
+    return this.#gateway?.logging.module('cluster') ?? this.#bootLogger;
+  }
   #stopping = false;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -47,6 +53,10 @@ class WorkerProcess {
       if (request.what === 'metrics') return gateway?.local.exportMetrics() ?? [];
       return gateway?.local.exportSummary() ?? null;
     }
+    if (request.type === 'log-levels') {
+      gateway?.logging.forceLevels(request.levels);
+      return undefined;
+    }
     if (request.type === 'health') {
       const target = gateway?.current().upstreams.get(request.upstream)?.targets.find((t) => t.id === request.url);
       if (target !== undefined) target.available = request.state !== 'down';
@@ -59,7 +69,7 @@ class WorkerProcess {
     const raw = request.document as { admin?: object };
     const document = { ...raw, admin: { ...raw.admin, enabled: false } };
     if (this.#gateway === undefined) {
-      const created = await createGateway(document, { baseDir: request.baseDir, logger: this.logger });
+      const created = await createGateway(document, { baseDir: request.baseDir, logBindings: this.#bindings });
       await created.start();
       this.#gateway = created;
     } else {
@@ -67,6 +77,7 @@ class WorkerProcess {
       if (!outcome.ok) throw new Error(`config rejected: ${outcome.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
     }
     applyHealth(this.#gateway.current(), request.health);
+    if (request.logLevels !== undefined) this.#gateway.logging.forceLevels(request.logLevels);
     return { version: request.version };
   }
 

@@ -1,7 +1,18 @@
-import type { TSchema } from '@sinclair/typebox';
+import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { GatewayError, type ErrorCode } from '../errors/index.ts';
+
+// `format: 'uri'` (log sinks, tracing endpoint): an absolute URL. TypeBox rejects unknown formats.
+if (!FormatRegistry.Has('uri')) {
+  FormatRegistry.Set('uri', (value) => {
+    try {
+      return new URL(value).protocol.length > 1;
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** One problem in a configuration; `path` is a JSON Pointer into the config ('' = the whole document). */
 export interface ConfigIssue {
@@ -88,6 +99,8 @@ function expected(schema: TSchema): string {
   if (schema['x-secret'] === true) return 'a string or { file: "path" }';
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (Array.isArray(schema.anyOf)) {
+    const tags = variantTags(schema);
+    if (tags !== undefined) return `an object with "type" one of ${tags.map((t) => JSON.stringify(t)).join(', ')}`;
     const variants = (schema.anyOf as TSchema[]).map(expected);
     const allLiterals = (schema.anyOf as TSchema[]).every((v) => v.const !== undefined);
     return allLiterals && variants.length > 1 ? `one of ${variants.join(', ')}` : variants.join(' or ');
@@ -97,11 +110,28 @@ function expected(schema: TSchema): string {
 
 /** The variant whose JSON type matches the value, when exactly one does: its errors are the useful ones. */
 function matchingVariant(error: ValueError): ValueError[] | undefined {
+  const tagged = taggedVariant(error);
+  if (tagged !== undefined) return tagged;
   const kind = Array.isArray(error.value) ? 'array' : error.value === null ? 'null' : typeof error.value;
   const variants = (error.schema.anyOf as TSchema[]).map((v) => (v.type === 'integer' ? 'number' : v.type));
   const hits = variants.flatMap((t, i) => (t === kind ? [i] : []));
   if (hits.length !== 1 || error.schema['x-kind'] !== undefined) return undefined; // "30 sec" is a bad duration, not a bad string
   return [...error.errors[hits[0]!]!];
+}
+
+/** The `type` tags of a union of object shapes (log sinks), when every variant has one. */
+function variantTags(schema: TSchema): string[] | undefined {
+  const tags = (schema.anyOf as TSchema[] | undefined)?.map((v) => (v.properties as Record<string, TSchema> | undefined)?.type?.const);
+  return tags !== undefined && tags.length > 0 && tags.every((t) => typeof t === 'string') ? (tags as string[]) : undefined;
+}
+
+/** A union of object shapes told apart by a `type` tag: the errors of the variant the value names. */
+function taggedVariant(error: ValueError): ValueError[] | undefined {
+  const tags = variantTags(error.schema);
+  const tag = (error.value as { type?: unknown } | null)?.type;
+  if (tags === undefined || typeof tag !== 'string') return undefined;
+  const at = tags.indexOf(tag);
+  return at < 0 ? undefined : [...error.errors[at]!];
 }
 
 function lastKey(path: string): string {
@@ -118,6 +148,7 @@ function message(e: ValueError): string {
       return `unknown property "${key}"${suggest(key, Object.keys((s.properties as object | undefined) ?? {}))}`;
     }
     case ValueErrorType.StringPattern: return `expected ${PATTERN_NAMES[s.pattern as string] ?? `a string matching ${s.pattern}`}${got}`;
+    case ValueErrorType.StringFormat: return s.format === 'uri' ? `expected an absolute URL such as "https://host:port/path"${got}` : `expected a string in ${s.format} format${got}`;
     case ValueErrorType.StringMinLength: return s.minLength === 1 ? 'must not be empty' : `must be at least ${s.minLength} characters`;
     case ValueErrorType.StringMaxLength: return `must be at most ${s.maxLength} characters`;
     case ValueErrorType.IntegerMinimum: case ValueErrorType.NumberMinimum: return `must be at least ${s.minimum}${got}`;

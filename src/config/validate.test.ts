@@ -33,7 +33,10 @@ describe('validateConfig', () => {
     assert.equal(config.listeners[0]!.host, '0.0.0.0');
     assert.deepEqual(config.listeners[0]!.timeouts, { headers: '20s', request: '5m', keepAlive: '5s' });
     assert.deepEqual(config.admin, { enabled: true, host: '127.0.0.1', port: 9901, jwt: { roleClaim: 'role' }, rateLimit: { requestsPerMinute: 600 }, stateDir: '.sluice', historyLimit: 50 });
-    assert.deepEqual(config.observability, { logLevel: 'info', accessLog: true, metrics: { enabled: true, maxRouteLabels: 1000, maxTargetLabels: 1000 } });
+    const { tracing, ...observability } = config.observability!;
+    assert.deepEqual(observability, { logLevel: 'info', accessLog: true, metrics: { enabled: true, maxRouteLabels: 1000, maxTargetLabels: 1000 } });
+    assert.equal(tracing?.enabled, false, 'tracing defaults are filled in (its endpoint is a valid uri)');
+    assert.equal(tracing?.endpoint, 'http://127.0.0.1:4318/v1/traces');
     assert.equal(config.upstreams?.[0]?.balancer?.algorithm, 'round-robin');
     assert.equal(config.upstreams?.[0]?.targets[0]!.weight, 1);
     assert.equal(config.routes?.[0]?.priority, 0);

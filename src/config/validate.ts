@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { PluginDefinition } from '../plugins/types.ts';
 import { checkerFor, pointer, schemaIssues, suggest, type ConfigIssue } from './issues.ts';
 import { ConfigSchema, RouteSchema, type RouteConfig, type SluiceConfig } from './schema/index.ts';
+import { loggingIssues } from './logging-checks.ts';
 import { pluginMapsOf } from './secrets.ts';
 
 export type { ConfigIssue } from './issues.ts';
@@ -209,6 +210,7 @@ function semanticIssues(config: Obj, options: ValidateOptions): ConfigIssue[] {
   list(config.routes).forEach((r, i) => checkRoute(r, `/routes/${i}`, upstreams, listeners, issues));
   checkPlugins(config, options.plugins, issues);
   checkRoutesHook(config, options.routeChecks, issues);
+  issues.push(...loggingIssues(config));
   return issues;
 }
 

@@ -17,6 +17,7 @@ export class LineWriter {
   #chars = 0;
   #writing = false;
   #dropped = 0;
+  #accepted = 0;
   readonly #timer: NodeJS.Timeout;
 
   /** `sharedFd`: other processes write the same stdout (cluster workers), so keep each write ≤ PIPE_BUF. */
@@ -34,8 +35,19 @@ export class LineWriter {
       return;
     }
     this.#pending.push(line);
+    this.#accepted++;
     this.#chars += line.length;
     if (this.#chars >= FLUSH_BYTES) this.#flushAsync();
+  }
+
+  /** Lines accepted for writing (dropped ones not included). */
+  get accepted(): number {
+    return this.#accepted;
+  }
+
+  /** Lines waiting for the next write. */
+  get queued(): number {
+    return this.#pending.length;
   }
 
   /** Lines dropped because the destination could not keep up. */

@@ -111,6 +111,8 @@ export interface TargetView {
   open: number;
   idle: number;
   queued: number;
+  connects: number;
+  retries: number;
 }
 
 export interface RequestMetricsOptions {
@@ -165,21 +167,21 @@ export class RequestMetrics {
     const buckets = this.#buckets;
     const targets = this.#targets;
     const maxTargets = (): number => this.#maxTargetLabels;
-    const targetGauge = (name: string, help: string, read: (t: TargetView) => number, labelNames = ['upstream', 'target']) =>
-      new GaugeFamily({
-        name,
-        help,
-        labelNames,
-        collect(family) {
-          family.clear();
-          if (targets === undefined) return;
-          let n = 0;
-          for (const t of targets()) {
-            if (n++ >= maxTargets()) break;
-            family.child(t.upstream, t.target).set(read(t));
-          }
-        },
-      });
+    const labelNames = ['upstream', 'target'];
+    // Target series are rebuilt from the config in force at each scrape (removed targets vanish).
+    const fromTargets = (read: (t: TargetView) => number) => (family: GaugeFamily | CounterFamily) => {
+      family.clear();
+      if (targets === undefined) return;
+      let n = 0;
+      for (const t of targets()) {
+        if (n++ >= maxTargets()) break;
+        family.child(t.upstream, t.target).value = read(t);
+      }
+    };
+    const targetGauge = (name: string, help: string, read: (t: TargetView) => number) =>
+      new GaugeFamily({ name, help, labelNames, collect: fromTargets(read) });
+    const targetCounter = (name: string, help: string, read: (t: TargetView) => number) =>
+      new CounterFamily({ name, help, labelNames, collect: fromTargets(read) });
     return {
       requests: new CounterFamily({
         name: 'sluice_http_requests_total',
@@ -220,6 +222,12 @@ export class RequestMetrics {
       targetOpen: targetGauge('sluice_upstream_target_connections', 'Open connections to the target', (t) => t.open),
       targetIdle: targetGauge('sluice_upstream_target_idle_connections', 'Idle keep-alive connections to the target', (t) => t.idle),
       targetQueued: targetGauge('sluice_upstream_target_queued_requests', 'Requests waiting for a connection to the target', (t) => t.queued),
+      targetConnects: targetCounter('sluice_upstream_target_connects_total', 'Connections opened to the target', (t) => t.connects),
+      targetRetries: targetCounter(
+        'sluice_upstream_target_retries_total',
+        'Requests sent again on a fresh connection because a reused keep-alive connection was closed before any response byte',
+        (t) => t.retries,
+      ),
     };
   }
 

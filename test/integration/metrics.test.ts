@@ -139,6 +139,8 @@ describe('per-request metrics', () => {
     assert.equal(m.get(`sluice_upstream_target_up{upstream="app",target="${app.url}/"}`), 1);
     assert.equal(m.get(`sluice_upstream_target_in_flight{upstream="app",target="${app.url}/"}`), 0);
     assert.equal(m.get('sluice_http_requests_in_flight'), 0);
+    assert.ok(m.get(`sluice_upstream_target_connects_total{upstream="app",target="${app.url}/"}`)! >= 1);
+    assert.equal(m.get(`sluice_upstream_target_retries_total{upstream="app",target="${app.url}/"}`), 0);
     const slow = request(`${proxy}/api/slow`);
     await new Promise((r) => setTimeout(r, 150));
     const during = (await scrape()).m;
@@ -159,7 +161,14 @@ describe('per-request metrics', () => {
     const { m } = await scrape();
     const summary = JSON.parse((await request(`${admin}/admin/metrics/summary`)).body) as {
       routes: Record<string, { '5m': { requests: number; errors: number } }>;
+      top: { byTraffic: Array<{ route: string }>; byErrors: Array<{ route: string; errors: number }> };
+      health: { status: string; upstreams: Record<string, { status: string; availableTargets: number }> };
     };
+    assert.equal(summary.top.byTraffic[0]!.route, 'api');
+    assert.deepEqual(summary.top.byErrors.map((e) => e.route).sort(), ['api', 'down']);
+    assert.equal(summary.health.upstreams.dead!.status, 'critical');
+    assert.equal(summary.health.upstreams.app!.availableTargets, 1);
+    assert.equal(summary.health.status, 'critical');
     for (const route of ['api', 'down', 'counted']) {
       assert.equal(summary.routes[route]!['5m'].requests, sumOf(m, 'sluice_http_requests_total', { route }), route);
     }

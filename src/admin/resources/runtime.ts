@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
+import { LOG_MODULES } from '../../config/schema/observability.ts';
 import type { ControlPlane } from '../control-plane.ts';
+import { healthIndicators } from '../summary-health.ts';
 import { defineAdminRoute, type AdminRoute } from '../http/types.ts';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -40,9 +42,16 @@ export function runtimeAdminRoutes(plane: ControlPlane): AdminRoute[] {
       method: 'GET',
       path: '/admin/metrics/summary',
       role: 'viewer',
-      summary: 'Request rate, error rate and p50/p95/p99 latency per route and upstream over 1 and 5 minutes',
+      summary: 'Request rate, error rate and p50/p95/p99 latency per route and upstream over 1 and 5 minutes, top routes by traffic and errors, health per upstream',
       tags: ['runtime'],
-      handler: async () => ({ body: await plane.data.summary() }),
+      async handler() {
+        const [summary, load] = await Promise.all([plane.data.summary(), plane.data.targetLoad()]);
+        const upstreams = [...plane.current().upstreams.values()].map((u) => ({
+          name: u.name,
+          targets: u.targets.map((t) => ({ url: t.id, available: t.available, inflight: load.get(`${u.name} ${t.id}`)?.inflight ?? 0 })),
+        }));
+        return { body: { ...summary, health: healthIndicators(summary, upstreams) } };
+      },
     }),
     defineAdminRoute({
       method: 'GET',
@@ -78,16 +87,30 @@ export function runtimeAdminRoutes(plane: ControlPlane): AdminRoute[] {
       },
     }),
     defineAdminRoute({
+      method: 'GET',
+      path: '/admin/log-level',
+      role: 'viewer',
+      summary: 'Log levels in force: the root level and each module\'s',
+      tags: ['runtime'],
+      handler: () => ({ body: plane.logLevels() }),
+    }),
+    defineAdminRoute({
       method: 'PUT',
       path: '/admin/log-level',
       role: 'operator',
-      summary: 'Change the log level at runtime (until the next restart or config change)',
+      summary: 'Change the root log level, or one module\'s, at runtime (in every worker; until a config changes the levels, or a restart)',
       tags: ['runtime'],
-      body: Type.Object({ level: Type.Union(LEVELS.map((l) => Type.Literal(l))) }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          level: Type.Union(LEVELS.map((l) => Type.Literal(l))),
+          module: Type.Optional(Type.Union(LOG_MODULES.map((m) => Type.Literal(m)))),
+        },
+        { additionalProperties: false },
+      ),
       action: 'log.level',
-      handler(ctx) {
-        plane.setLogLevel(ctx.body.level);
-        return { body: { level: ctx.body.level } };
+      async handler(ctx) {
+        await plane.setLogLevel(ctx.body.level, ctx.body.module);
+        return { body: plane.logLevels() };
       },
     }),
   ];

@@ -102,6 +102,26 @@ describe('BatchingQueue bounds and shutdown', () => {
     assert.equal(s.queued, 0);
   });
 
+  it('close during a retry backoff leaves no unhandled rejection behind', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // Fails fast (retryable) and rejects when its signal is aborted, like fetch does.
+      const send = (_batch: string[], signal: AbortSignal) =>
+        signal.aborted ? Promise.reject(signal.reason as Error) : Promise.reject(new Error('connection refused'));
+      const q = new BatchingQueue('t', send, { ...SLOW, backoffMs: 5_000, maxRetries: 5 });
+      q.write('a');
+      await q.flush(50); // now sleeping in the backoff
+      await q.close(10);
+      await delay(50);
+      assert.deepEqual(unhandled, []);
+      assert.equal(q.stats().dropped, 1);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('times out a send that ignores its signal', async () => {
     const q = new BatchingQueue('t', () => new Promise<void>(() => {}), { ...SLOW, timeoutMs: 30, maxRetries: 0 });
     q.write('a');

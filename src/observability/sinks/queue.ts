@@ -60,7 +60,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(new SinkError(`request aborted: ${String(signal.reason)}`, { retryable: true }));
-    if (signal.aborted) return onAbort();
+    if (signal.aborted) {
+      // The send was started already (a retry right after close): its failure must not go unhandled.
+      promise.catch(() => undefined);
+      return onAbort();
+    }
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });

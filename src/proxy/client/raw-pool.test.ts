@@ -44,6 +44,7 @@ describe('raw pool', () => {
     assert.equal(r.error, undefined);
     assert.equal(r.body.toString(), 'ok');
     assert.equal(pool.stats().connectsTotal, 2);
+    assert.equal(pool.stats().retriesTotal, 1);
   });
 
   it('retries a call whose streaming body was not read yet', async () => {
@@ -242,7 +243,7 @@ describe('raw pool', () => {
     const pool = fx.pool(port, { connections: 2 });
     const rs = await Promise.all([1, 2, 3, 4, 5].map(() => send(pool, get())));
     assert.deepEqual(rs.map((r) => r.error?.code), Array(5).fill('SLUICE_ERR_UPSTREAM_CONNECT'));
-    assert.deepEqual(pool.stats(), { open: 0, idle: 0, inflight: 0, queued: 0, connectsTotal: 5 });
+    assert.deepEqual(pool.stats(), { open: 0, idle: 0, inflight: 0, queued: 0, connectsTotal: 5, retriesTotal: 0 });
   });
 
   it('parses a response delivered one byte at a time', async () => {

@@ -52,6 +52,7 @@ class RawPool implements TargetPool, ConnectionOwner, CallOwner {
   private connecting = 0;
   private busy = 0;
   private connectsTotal = 0;
+  private retriesTotal = 0;
   private closed = false;
   private closeWaiters: (() => void)[] = [];
 
@@ -82,6 +83,7 @@ class RawPool implements TargetPool, ConnectionOwner, CallOwner {
       inflight: this.busy,
       queued: this.queue.length,
       connectsTotal: this.connectsTotal,
+      retriesTotal: this.retriesTotal,
     };
   }
 
@@ -159,7 +161,10 @@ class RawPool implements TargetPool, ConnectionOwner, CallOwner {
       const i = this.idle.lastIndexOf(conn);
       if (i >= 0) this.idle.splice(i, 1);
     }
-    if (retry !== null) this.open(retry);
+    if (retry !== null) {
+      this.retriesTotal++;
+      this.open(retry);
+    }
     this.dispatch();
     this.checkDrained();
   }

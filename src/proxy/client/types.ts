@@ -70,6 +70,8 @@ export interface PoolStats {
   queued: number;
   /** Connections opened since the pool was created. */
   connectsTotal: number;
+  /** Requests sent again on a new connection because a reused keep-alive connection was found closed before any response byte. */
+  retriesTotal: number;
 }
 
 export interface TargetPool {

@@ -176,6 +176,8 @@ class UndiciTargetPool implements TargetPool {
       inflight: s.running,
       queued: s.pending,
       connectsTotal: this.connectsTotal,
+      // undici retries nothing on its own here: a failed request is reported as is.
+      retriesTotal: 0,
     };
   }
 
