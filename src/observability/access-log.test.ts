@@ -125,3 +125,13 @@ test('one line goes to every destination; the single-sink constructor keeps the 
   new AccessLog({ write: (l: string) => c.push(l) }).write(ctx(), 1);
   assert.equal(JSON.parse(c[0]!).requestId, 'rid-1');
 });
+
+test('json line stays valid JSON and one line whatever the client sends (quotes, backslashes, controls, lone surrogates)', () => {
+  for (const nasty of ['/a"b', '/a\\b', '/a\nb\r\t', '/\u0000\u001f', '/\ud800x', '/ü€😀', '/x\u2028y']) {
+    const line = formatAccessLine(ctx({ path: nasty, host: nasty, headers: { 'user-agent': nasty } }), NOW, 1);
+    assert.equal(line.indexOf('\n'), line.length - 1, `one line for ${JSON.stringify(nasty)}`);
+    const parsed = JSON.parse(line);
+    assert.equal(parsed.path, nasty);
+    assert.equal(parsed.userAgent, nasty);
+  }
+});
