@@ -1,6 +1,6 @@
 import { write, writeSync } from 'node:fs';
 
-const FLUSH_BYTES = 32 * 1024;
+const FLUSH_BYTES = 64 * 1024;
 const FLUSH_EVERY_MS = 200;
 /** Writes up to this size to a pipe are atomic (POSIX PIPE_BUF): lines of processes sharing stdout never interleave. */
 const PIPE_BUF = 4096;

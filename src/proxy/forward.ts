@@ -33,7 +33,7 @@ export function forward(input: ForwardInput): void {
     upstream.series?.error(NO_TARGET);
     return sendProblem(ctx, new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET', { detail: `upstream "${upstream.name}" has no available target` }));
   }
-  ctx.target = { upstream: upstream.name, url: target.id };
+  ctx.target = target.info;
   const preserveHost = route.preserveHost ?? upstream.preserveHost;
   const rewritten = route.rewrite === undefined ? ctx.path : route.rewrite(ctx.path, ctx.params);
   const path = target.basePath + rewritten + (ctx.query === '' ? '' : `?${ctx.query}`);

@@ -2,6 +2,7 @@ import type { UpstreamConfig } from '../config/schema/index.ts';
 import { parseDuration } from '../config/units.ts';
 import type { UpstreamSeries } from '../observability/request-metrics.ts';
 import type { TargetPool } from '../proxy/client/types.ts';
+import type { TargetInfo } from '../runtime/context.ts';
 import { createBalancer } from './balancer/index.ts';
 import { compileHashKey, type HashKeyExtractor } from './balancer/hash-key.ts';
 import type { Balancer, BalancerTarget } from './balancer/types.ts';
@@ -17,14 +18,18 @@ export class Target implements BalancerTarget {
   readonly basePath: string;
   /** host:port as sent in Host when the upstream uses `hostHeader: target`. */
   readonly authority: string;
+  /** What the request context shows of this target (one object for all its requests). */
+  readonly info: TargetInfo;
 
   constructor(
     readonly url: URL,
     weight: number,
     readonly pool: TargetPool,
     readonly poolKey: string,
+    upstream: string,
   ) {
     this.id = url.href;
+    this.info = Object.freeze({ upstream, url: url.href });
     this.weight = weight;
     this.basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
     this.authority = url.host;
@@ -67,7 +72,7 @@ export class Upstream {
         connectTimeoutMs,
         ...(origin.protocol === 'https:' ? { tls: { ...config.tls } } : {}),
       }, config.pool?.client ?? 'native');
-      return new Target(origin, t.weight ?? 1, pool, key);
+      return new Target(origin, t.weight ?? 1, pool, key, config.name);
     });
     this.#balancer = createBalancer(this.targets, balancer);
     this.#hashKey = compileHashKey(balancer.hashOn, balancer.algorithm);
