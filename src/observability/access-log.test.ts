@@ -133,5 +133,10 @@ test('json line stays valid JSON and one line whatever the client sends (quotes,
     const parsed = JSON.parse(line);
     assert.equal(parsed.path, nasty);
     assert.equal(parsed.userAgent, nasty);
+    // Pure ASCII (non-ASCII as \uXXXX), so the stdout writer may copy it byte for byte.
+    assert.match(line, /^[\x20-\x7e]*\n$/);
   }
+  const combined = accessFormatter(settings({ format: 'combined' }), new Redactor());
+  const line = combined(ctx({ path: '/ü€😀"\n', headers: { 'user-agent': 'é\r' }, req: { httpVersion: '1.1' } as IncomingMessage }), NOW, 1);
+  assert.match(line, /^[\x20-\x7e]*\n$/);
 });

@@ -12,18 +12,22 @@ export interface AccessLogSink {
 
 /** Buffered stdout for access lines: one asynchronous write per ~32 KiB or 200 ms. */
 export function bufferedStdout(): LineWriter {
-  return new LineWriter(1, cluster.isWorker);
+  return new LineWriter(1, cluster.isWorker, true);
 }
 
-// Characters JSON.stringify would escape (quote, backslash, controls) and surrogates (a lone one is escaped).
-const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+// Quote, backslash, controls, DEL and everything beyond ASCII.
+const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+const NON_ASCII = /[\u007f-\uffff]/g;
+const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**
  * JSON-quote a request-derived string (paths and hosts come from the client). Most values need no
- * escaping: a regex test plus a template is several times cheaper than JSON.stringify.
+ * escaping: a regex test plus a template is several times cheaper than JSON.stringify. Non-ASCII
+ * characters are written as \uXXXX, so every access line is pure ASCII: its bytes are the same in
+ * any encoding and it can be written without a UTF-8 encoding pass (the line writer uses latin1).
  */
 function str(value: string): string {
-  return NEEDS_JSON_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+  return NEEDS_JSON_ESCAPE.test(value) ? JSON.stringify(value).replace(NON_ASCII, unicodeEscape) : `"${value}"`;
 }
 
 let cachedSecond = 0;

@@ -14,17 +14,24 @@ const MAX_BACKLOG_CHARS = 16 * 1024 * 1024;
  */
 export class LineWriter {
   #pending: string[] = [];
+  readonly #encoding: BufferEncoding;
   #chars = 0;
   #writing = false;
   #dropped = 0;
   #accepted = 0;
   readonly #timer: NodeJS.Timeout;
 
-  /** `sharedFd`: other processes write the same stdout (cluster workers), so keep each write ≤ PIPE_BUF. */
+  /**
+   * `sharedFd`: other processes write the same stdout (cluster workers), so keep each write ≤ PIPE_BUF.
+   * `ascii`: every line is pure ASCII (access lines escape the rest), so bytes are copied as latin1
+   * instead of going through a UTF-8 encoder.
+   */
   constructor(
     private readonly fd: number,
     private readonly sharedFd = false,
+    ascii = false,
   ) {
+    this.#encoding = ascii ? 'latin1' : 'utf8';
     this.#timer = setInterval(() => this.#flushAsync(), FLUSH_EVERY_MS);
     this.#timer.unref();
   }
@@ -60,15 +67,15 @@ export class LineWriter {
     const lines = this.#pending;
     this.#pending = [];
     this.#chars = 0;
-    if (!this.sharedFd) return Buffer.from(lines.join(''), 'utf8');
+    if (!this.sharedFd) return Buffer.from(lines.join(''), this.#encoding);
     // Whole lines only, at most PIPE_BUF per write: put back what does not fit for the next write.
     let size = 0;
     let n = 0;
-    while (n < lines.length && (n === 0 || size + Buffer.byteLength(lines[n]!) <= PIPE_BUF)) size += Buffer.byteLength(lines[n++]!);
+    while (n < lines.length && (n === 0 || size + Buffer.byteLength(lines[n]!, this.#encoding) <= PIPE_BUF)) size += Buffer.byteLength(lines[n++]!, this.#encoding);
     const rest = lines.slice(n);
     this.#pending = rest;
     for (const line of rest) this.#chars += line.length;
-    return Buffer.from(lines.slice(0, n).join(''), 'utf8');
+    return Buffer.from(lines.slice(0, n).join(''), this.#encoding);
   }
 
   #flushAsync(): void {
