@@ -10,7 +10,7 @@ export interface AccessLogSink {
   flush?(): void;
 }
 
-/** Buffered stdout for access lines: one asynchronous write per ~32 KiB or 200 ms. */
+/** Buffered stdout for access lines: one asynchronous write per ~256 KiB or 200 ms. */
 export function bufferedStdout(): LineWriter {
   return new LineWriter(1, cluster.isWorker, true);
 }
