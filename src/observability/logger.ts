@@ -54,7 +54,7 @@ export function loggerOptions(level: string, redactor: Redactor, bindings: Recor
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 });
   return pino(loggerOptions(options.level ?? 'info', options.redactor ?? new Redactor(), options.bindings), destination);
 }
 

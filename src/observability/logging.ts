@@ -74,6 +74,9 @@ function wrapTextLine(line: string): string {
  * The gateway's logging: the root logger and its per-module children, the access log, redaction
  * and the log sinks, all (re)configured from `observability` on every config apply.
  */
+/** Bound of the app-log stdout buffer (a blocked stdout reader must not grow the heap without limit). */
+const STDOUT_APP_MAX_BYTES = 16 * 1024 * 1024;
+
 export class Logging {
   /** Root logger; its level is `observability.logLevel` (or the runtime override). */
   readonly logger: Logger;
@@ -90,6 +93,8 @@ export class Logging {
   /** Totals of sinks already closed, by name: counters stay monotonic across rebuilds. */
   readonly #retired = new Map<string, SinkStats>();
   #stdoutApp: LineTarget | undefined;
+  /** App lines dropped because stdout did not keep up (its buffer is bounded like the access writer's). */
+  #stdoutAppDropped = 0;
   #stdoutAccess: AccessLogSink | undefined;
   #closed = false;
   #levelsKey: string | undefined;
@@ -244,9 +249,16 @@ export class Logging {
     if (this.#stdoutApp === undefined) {
       const injected = this.#options.logger as (Logger & Record<symbol, unknown>) | undefined;
       const stream = injected?.[pino.symbols.streamSym] as LineTarget | undefined;
-      this.#stdoutApp = stream ?? (injected !== undefined ? { write: (line: string) => process.stdout.write(line) } : pino.destination({ dest: 1, sync: false }));
+      this.#stdoutApp = stream ?? (injected !== undefined ? { write: (line: string) => process.stdout.write(line) } : this.#boundedStdout());
     }
     return this.#stdoutApp;
+  }
+
+  /** Async stdout for app lines; a stalled reader costs at most STDOUT_APP_MAX_BYTES, then lines are dropped and counted. */
+  #boundedStdout(): LineTarget {
+    const destination = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_APP_MAX_BYTES });
+    destination.on('drop', () => this.#stdoutAppDropped++);
+    return destination;
   }
 
   #stdoutAccessTarget(): AccessLogSink {
@@ -287,6 +299,7 @@ export class Logging {
       stats.sent = writer.accepted - (writer.queued ?? 0);
       stats.dropped = writer.dropped ?? 0;
     }
+    if (s.app) stats.dropped += this.#stdoutAppDropped;
     return stats;
   }
 
