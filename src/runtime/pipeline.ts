@@ -97,12 +97,16 @@ export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req
     snapshot.release();
   });
   const head = parseRequestHead(req);
-  if (head instanceof GatewayError) return sendProblem(ctx, head);
+  const tracer = host.tracer;
+  if (head instanceof GatewayError) {
+    // Rejected requests are traced too (raw target, Host as sent), so a caller's 400 has its span.
+    if (tracer !== undefined) startServerSpan(tracer, ctx, listener, typeof req.headers.host === 'string' ? req.headers.host : '');
+    return sendProblem(ctx, head);
+  }
   const mutable = ctx as { host: string; path: string; query: string };
   mutable.host = head.host;
   mutable.path = head.path;
   mutable.query = head.query;
-  const tracer = host.tracer;
   if (tracer !== undefined) startServerSpan(tracer, ctx, listener, head.authority);
   const table = snapshot.routeTables.get(listener.name)!;
   const result = table.match(ctx);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SPAN_KIND, STATUS_CODE, startOtlpReceiver, type DecodedSpan, type OtlpReceiver } from '../../src/observability/tracing/otlp-receiver.ts';
-import { request, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
+import { rawRequest, request, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -132,6 +132,16 @@ describe('OpenTelemetry tracing through the gateway', () => {
       assert.equal((await request(`${gw.url}/api/missing`, { headers: { traceparent: `00-${trace}-${PARENT}-01` } })).status, 404);
       const server = (await traceSpans(trace, 2)).find((s) => s.kind === SPAN_KIND.SERVER)!;
       assert.notEqual(server.statusCode, STATUS_CODE.ERROR);
+    });
+
+    it('traces a request rejected before routing (no Host: 400)', async () => {
+      const trace = 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeee05';
+      const reply = await rawRequest(gw.port, `GET /api/x HTTP/1.1\r\ntraceparent: 00-${trace}-${PARENT}-01\r\nconnection: close\r\n\r\n`);
+      assert.match(reply, /^HTTP\/1.1 400/);
+      const [server] = await traceSpans(trace, 1);
+      assert.equal(server!.kind, SPAN_KIND.SERVER);
+      assert.equal(Number(server!.attributes['http.response.status_code']), 400);
+      assert.equal(server!.attributes['sluice.error_code'], 'SLUICE_ERR_BAD_HOST');
     });
 
     it('turns off on reload: the client\'s traceparent then passes through untouched', async () => {
