@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { compileSnapshot } from './config/compile.ts';
 import { ConfigSchema, type SluiceConfig } from './config/schema/index.ts';
-import { ConfigError, parseDuration, pluginSchemasOf, resolveSecrets, validateConfig } from './config/index.ts';
+import { ConfigError, parseDuration, pluginSchemasOf, resolveSecrets, tlsCertificateIssues, validateConfig } from './config/index.ts';
 import { builtinPlugins } from './plugins/builtin/index.ts';
 import { loadPluginModules } from './plugins/loader.ts';
 import { createPluginRegistry } from './plugins/registry.ts';
@@ -92,6 +92,9 @@ export async function validateGatewayConfig(raw: unknown, extra: PluginDefinitio
   if (!result.ok) throw new ConfigError(result.errors);
   // Secret files are read only once the config is known to be valid.
   const { config, files } = await resolveSecrets(result.config, ConfigSchema, baseDir, pluginSchemasOf(registry));
+  // Certificates can only be checked once their PEM text is read.
+  const tlsIssues = tlsCertificateIssues(config);
+  if (tlsIssues.length > 0) throw new ConfigError(tlsIssues);
   return { config, registry, files: [...files, ...pluginFiles] };
 }
 

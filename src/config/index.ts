@@ -6,6 +6,7 @@ import { loadConfigFile, loadConfigText, type ConfigFormat } from './load.ts';
 import { ConfigSchema, type RouteConfig, type SluiceConfig } from './schema/index.ts';
 import { resolveSecrets } from './secrets.ts';
 import { validateConfig } from './validate.ts';
+import { tlsCertificateIssues } from './tls-checks.ts';
 
 export { ConfigError, formatIssues, pointer, suggest, type ConfigIssue } from './issues.ts';
 export { loadConfigFile, loadConfigText, formatOf, substitute, type ConfigFormat, type LoadedFile, type LoadOptions } from './load.ts';
@@ -13,6 +14,7 @@ export { applyEnvOverrides, ENV_OVERRIDES, type EnvOverride } from './env-overri
 export { validateConfig, applyDefaults, type ValidateOptions, type ValidateResult } from './validate.ts';
 export { resolveSecrets, redactSecrets, findSecrets, pluginMapsOf, REDACTED, type PluginSchemas } from './secrets.ts';
 export { parseDuration, parseSize } from './units.ts';
+export { tlsCertificateIssues } from './tls-checks.ts';
 
 export type ConfigSource = string | { text: string; format: ConfigFormat; baseDir?: string; sourceName?: string };
 
@@ -51,6 +53,8 @@ export async function loadAndValidate(source: ConfigSource, options: LoadAndVali
     if (!result.ok) return fail(result.errors);
     const resolved = await resolveSecrets(result.config, ConfigSchema, baseDir, pluginSchemasOf(options.plugins));
     files = [...files, ...resolved.files];
+    const tlsIssues = tlsCertificateIssues(resolved.config);
+    if (tlsIssues.length > 0) return fail(tlsIssues);
     return { ok: true, config: resolved.config, errors: [], baseDir, files };
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.issues);

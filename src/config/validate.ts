@@ -4,6 +4,7 @@ import type { PluginDefinition } from '../plugins/types.ts';
 import { checkerFor, pointer, schemaIssues, suggest, type ConfigIssue } from './issues.ts';
 import { ConfigSchema, RouteSchema, type RouteConfig, type SluiceConfig } from './schema/index.ts';
 import { loggingIssues } from './logging-checks.ts';
+import { tlsShapeIssues } from './tls-checks.ts';
 import { pluginMapsOf } from './secrets.ts';
 
 export type { ConfigIssue } from './issues.ts';
@@ -206,6 +207,7 @@ function semanticIssues(config: Obj, options: ValidateOptions): ConfigIssue[] {
   uniqueNames(config.routes, '/routes', 'route', issues);
   uniqueNames(config.consumers, '/consumers', 'consumer', issues);
   checkListeners(config.listeners, issues);
+  issues.push(...tlsShapeIssues(config));
   list(config.upstreams).forEach((u, i) => checkUpstream(u, `/upstreams/${i}`, issues));
   list(config.routes).forEach((r, i) => checkRoute(r, `/routes/${i}`, upstreams, listeners, issues));
   checkPlugins(config, options.plugins, issues);

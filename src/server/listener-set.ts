@@ -5,9 +5,11 @@ import { parseSize } from '../config/units.ts';
 import type { PipelineHost } from '../runtime/pipeline.ts';
 import { PublicListener } from './listener.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
+import type { CertificateInfo } from './tls-contexts.ts';
 
+/** What a running listener cannot change in place: address and protocol (http ↔ https rebinds). */
 function bindingOf(config: ListenerConfig): string {
-  return `${config.host ?? '0.0.0.0'}:${config.port}`;
+  return `${config.protocol ?? 'http'}://${config.host ?? '0.0.0.0'}:${config.port}`;
 }
 
 /**
@@ -61,6 +63,16 @@ export class ListenerSet {
       const a = e.listener.address();
       return { ...e.tracker.stats(), address: `${a.address}:${a.port}` };
     });
+  }
+
+  /** Certificates served by each https listener, by listener name (http listeners are absent). */
+  certificates(): Map<string, CertificateInfo[]> {
+    const out = new Map<string, CertificateInfo[]>();
+    for (const [name, e] of this.#listeners) {
+      const certs = e.listener.certificates();
+      if (certs.length > 0) out.set(name, certs);
+    }
+    return out;
   }
 
   get size(): number {

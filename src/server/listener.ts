@@ -1,14 +1,29 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ListenerConfig } from '../config/schema/index.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
 import { handleRequest, type ListenerRuntime, type PipelineHost } from '../runtime/pipeline.ts';
 import { handleClientError } from './client-error.ts';
+import { SniContexts, type CertificateInfo } from './tls-contexts.ts';
 
-/** A public HTTP listener: node:http server with protective limits, feeding the pipeline. */
+const DEFAULT_HANDSHAKE_TIMEOUT = '10s';
+
+/** node keeps the handshake timeout under a private symbol; a reload sets it there when it exists. */
+function setHandshakeTimeout(server: http.Server, ms: number): void {
+  const key = Object.getOwnPropertySymbols(server).find((s) => s.description === 'handshake-timeout');
+  if (key !== undefined) (server as unknown as Record<symbol, number>)[key] = ms;
+}
+
+/**
+ * A public listener: node:http (or node:https with SNI) server with protective limits, feeding the
+ * pipeline.
+ */
 export class PublicListener {
   readonly runtime: ListenerRuntime;
   readonly server: http.Server;
+  /** Certificates by SNI name; undefined for plain http. Replaced on reload (new handshakes only). */
+  #tls: SniContexts | undefined;
 
   private constructor(
     readonly config: ListenerConfig,
@@ -18,12 +33,12 @@ export class PublicListener {
     const headersTimeout = parseDuration(timeouts.headers ?? '20s');
     this.runtime = {
       name: config.name,
-      scheme: 'http',
+      scheme: config.protocol === 'https' ? 'https' : 'http',
       port: config.port,
       maxBodySize: parseSize(config.limits?.maxBodySize ?? '10mb'),
       trustedPeers: new Set(config.trustForwardedFrom ?? []),
     };
-    this.server = http.createServer({
+    const options: http.ServerOptions = {
       maxHeaderSize: parseSize(config.limits?.maxHeaderSize ?? '16kb'),
       headersTimeout,
       requestTimeout: parseDuration(timeouts.request ?? '5m'),
@@ -34,7 +49,23 @@ export class PublicListener {
       // Host is checked by the pipeline so the rejection is a problem+json like every other.
       requireHostHeader: false,
       noDelay: true,
-    });
+    };
+    if (config.protocol === 'https' && config.tls !== undefined) {
+      const contexts = new SniContexts(config.tls);
+      this.#tls = contexts;
+      this.server = https.createServer({
+        ...options,
+        ...contexts.defaultOptions(),
+        handshakeTimeout: parseDuration(config.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT),
+        // Read at each handshake, so a reload's contexts serve new connections at once.
+        SNICallback: (servername, cb) => cb(null, this.#tls!.select(servername)),
+      }) as unknown as http.Server;
+      // Failed handshakes (wrong version, no shared cipher, timeout, plain HTTP on the TLS port)
+      // concern only that client.
+      this.server.on('tlsClientError', (_err: Error, socket: { destroy(): void }) => socket.destroy());
+    } else {
+      this.server = http.createServer(options);
+    }
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(host, this.runtime, req, res);
     this.server.on('request', onRequest);
     // Answer 100-continue only after routing, auth and size checks pass (see forward.ts).
@@ -50,6 +81,19 @@ export class PublicListener {
     this.server.headersTimeout = parseDuration(timeouts.headers ?? '20s');
     this.server.requestTimeout = parseDuration(timeouts.request ?? '5m');
     this.server.keepAliveTimeout = parseDuration(timeouts.keepAlive ?? '5s');
+    // Same binding means same protocol (listener-set rebinds on a protocol change).
+    if (this.#tls !== undefined && config.tls !== undefined) {
+      const contexts = new SniContexts(config.tls);
+      // The server's own context serves clients without SNI; established connections keep theirs.
+      (this.server as unknown as https.Server).setSecureContext(contexts.defaultOptions());
+      this.#tls = contexts;
+      setHandshakeTimeout(this.server, parseDuration(config.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT));
+    }
+  }
+
+  /** The certificates this listener serves (empty for plain http). */
+  certificates(): CertificateInfo[] {
+    return this.#tls?.certificates() ?? [];
   }
 
   static async start(config: ListenerConfig, host: PipelineHost): Promise<PublicListener> {

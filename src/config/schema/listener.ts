@@ -1,12 +1,45 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { duration, name, size } from './common.ts';
+import { duration, name, secret, size } from './common.ts';
+
+export const TlsCertificateSchema = Type.Object(
+  {
+    name: Type.Optional(name({ description: 'Certificate name (for defaultCertificate, metrics and the admin API); default "cert-<index>"' })),
+    cert: secret({ description: 'PEM certificate chain: the leaf first, then intermediates' }),
+    key: secret({ description: 'PEM private key of the leaf certificate' }),
+    serverNames: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+        minItems: 1,
+        description: 'SNI names served with this certificate: exact ("api.example.com") or one-label wildcard ("*.example.com"); default: the certificate\'s DNS subject alternative names',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TlsCertificateConfig = Static<typeof TlsCertificateSchema>;
+
+export const TlsSchema = Type.Object(
+  {
+    certificates: Type.Array(TlsCertificateSchema, { minItems: 1, description: 'Certificates, chosen per connection by the SNI name' }),
+    defaultCertificate: Type.Optional(name({ description: 'Certificate served when no serverName matches (or the client sends no SNI); default: the first' })),
+    minVersion: Type.Optional(
+      Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2', description: 'Lowest TLS version accepted' }),
+    ),
+    ciphers: Type.Optional(Type.String({ minLength: 1, description: 'OpenSSL cipher list for TLSv1.2 (default: Node\'s default list)' })),
+    handshakeTimeout: Type.Optional(duration({ default: '10s', description: 'Time a client has to complete the TLS handshake' })),
+  },
+  { additionalProperties: false },
+);
+export type TlsConfig = Static<typeof TlsSchema>;
 
 export const ListenerSchema = Type.Object(
   {
     name: name({ description: 'Unique listener name (used in metrics and logs)' }),
     host: Type.Optional(Type.String({ default: '0.0.0.0', description: 'Address to bind' })),
     port: Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port (0 = ephemeral)' }),
-    protocol: Type.Optional(Type.Union([Type.Literal('http')], { default: 'http', description: 'Listener protocol' })),
+    protocol: Type.Optional(
+      Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http', description: 'Listener protocol; "https" needs `tls`' }),
+    ),
+    tls: Type.Optional(TlsSchema),
     timeouts: Type.Optional(
       Type.Object(
         {
