@@ -112,26 +112,6 @@ export class CounterChild {
   }
 }
 
-export class CounterFamily extends Family<CounterChild> {
-  readonly type = 'counter';
-  readonly #collect: ((family: CounterFamily) => void) | undefined;
-
-  /** `collect` runs before each scrape, for counts kept elsewhere (it must only ever raise them). */
-  constructor(options: FamilyOptions & { collect?: (family: CounterFamily) => void }) {
-    super(options);
-    this.#collect = options.collect;
-  }
-  protected create(): CounterChild {
-    return new CounterChild();
-  }
-  protected values(): Value[] {
-    this.#collect?.(this);
-    const out: Value[] = [];
-    for (const { labels, child } of this.children.values()) out.push({ labels, value: child.value });
-    return out;
-  }
-}
-
 export class GaugeChild {
   value = 0;
   set(value: number): void {
@@ -145,23 +125,34 @@ export class GaugeChild {
   }
 }
 
-export class GaugeFamily extends Family<GaugeChild> {
-  readonly type = 'gauge';
-  readonly #collect: ((family: GaugeFamily) => void) | undefined;
+/** A family of single-number children; `collect` runs before each scrape for values kept elsewhere. */
+abstract class ScalarFamily<C extends { value: number }, Self> extends Family<C> {
+  readonly #collect: ((family: Self) => void) | undefined;
 
-  /** `collect` runs before each scrape to refresh the values (state read from elsewhere). */
-  constructor(options: FamilyOptions & { collect?: (family: GaugeFamily) => void }) {
+  constructor(options: FamilyOptions & { collect?: (family: Self) => void }) {
     super(options);
     this.#collect = options.collect;
   }
-  protected create(): GaugeChild {
-    return new GaugeChild();
-  }
   protected values(): Value[] {
-    this.#collect?.(this);
+    this.#collect?.(this as unknown as Self);
     const out: Value[] = [];
     for (const { labels, child } of this.children.values()) out.push({ labels, value: child.value });
     return out;
+  }
+}
+
+/** Counters: a `collect` must only ever raise the values. */
+export class CounterFamily extends ScalarFamily<CounterChild, CounterFamily> {
+  readonly type = 'counter';
+  protected create(): CounterChild {
+    return new CounterChild();
+  }
+}
+
+export class GaugeFamily extends ScalarFamily<GaugeChild, GaugeFamily> {
+  readonly type = 'gauge';
+  protected create(): GaugeChild {
+    return new GaugeChild();
   }
 }
 
