@@ -33,7 +33,7 @@ describe('rolling update: drain one of two instances under load', () => {
         [
           'listeners: [{ name: public, host: 127.0.0.1, port: 0 }]',
           `admin: { host: 127.0.0.1, port: 0, stateDir: ${JSON.stringify(join(dir, name))} }`,
-          'shutdown: { drainDelay: 1s, deadline: 10s }',
+          'shutdown: { drainDelay: 3s, deadline: 10s }',
           `upstreams: [{ name: app, targets: [{ url: "${upstream.url}" }] }]`,
           'routes: [{ name: all, match: { paths: ["/*"] }, upstream: app }]',
           '',
@@ -47,7 +47,8 @@ describe('rolling update: drain one of two instances under load', () => {
         admin: `http://127.0.0.1:${/"port":(\d+)\}[^\n]*"msg":"admin listener started"/.exec(out)![1]}`,
       });
     }
-    // the "load balancer": polls /readyz every 100 ms and only routes to ready instances
+    // the "load balancer": polls /readyz every 100 ms and only routes to ready instances; drainDelay
+    // (3 s) is several poll periods, as in a real deployment, so a loaded CI machine still sees 503 first
     const ready = new Map(instances.map((i) => [i.url, true]));
     const poll = setInterval(() => {
       for (const i of instances) {
