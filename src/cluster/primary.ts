@@ -154,9 +154,18 @@ export class WorkerPool implements RemoteDataPlane {
     for (const list of await this.#ask<ListenerConnections[]>({ type: 'query', what: 'connections' }, QUERY_TIMEOUT_MS)) {
       for (const c of list) {
         const seen = merged.get(c.listener) as Record<string, unknown> | undefined;
-        if (seen === undefined) merged.set(c.listener, { ...c });
-        // Counters (open, total, idle, …) add up; the listener and its address are the same everywhere.
-        else for (const [k, v] of Object.entries(c)) if (typeof v === 'number') seen[k] = (seen[k] as number) + v;
+        if (seen === undefined) merged.set(c.listener, { ...c, ...(c.websocketsByRoute ? { websocketsByRoute: { ...c.websocketsByRoute } } : {}) });
+        // Counters (open, total, idle, …) add up, also per key in count maps (websocketsByRoute);
+        // the listener and its address are the same everywhere.
+        else {
+          for (const [k, v] of Object.entries(c)) {
+            if (typeof v === 'number') seen[k] = ((seen[k] as number | undefined) ?? 0) + v;
+            else if (v !== null && typeof v === 'object') {
+              const into = (seen[k] ??= {}) as Record<string, number>;
+              for (const [name, n] of Object.entries(v as Record<string, number>)) into[name] = (into[name] ?? 0) + n;
+            }
+          }
+        }
       }
     }
     return [...merged.values()];

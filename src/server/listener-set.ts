@@ -58,10 +58,11 @@ export class ListenerSet {
     return new Map([...this.#listeners].map(([name, e]) => [name, e.listener.address()]));
   }
 
-  connections(): Array<{ listener: string; address: string; open: number; total: number }> {
+  connections(): Array<{ listener: string; address: string; open: number; total: number; websockets: number; websocketsByRoute: Record<string, number> }> {
     return [...this.#listeners.values()].map((e) => {
       const a = e.listener.address();
-      return { ...e.tracker.stats(), address: `${a.address}:${a.port}` };
+      const tunnels = e.listener.tunnels;
+      return { ...e.tracker.stats(), address: `${a.address}:${a.port}`, websockets: tunnels.size, websocketsByRoute: tunnels.byRoute() };
     });
   }
 
