@@ -273,10 +273,10 @@ describe('WebSocket proxying', () => {
   });
 
   it('runs onRequest plugins before the upgrade: a denial is an ordinary response', async () => {
+    const before = up.heads.length;
     const denied = await refusalOf(`${ws}/gated/x`, { 'x-tenant': 'other' });
     assert.equal(denied.status, 403);
     assert.deepEqual(JSON.parse(denied.body), { error: 'wrong tenant' });
-    const before = up.heads.length;
     assert.equal(up.heads.length, before, 'the upstream never saw the denied upgrade');
     const allowed = await connect(`${ws}/gated/x`, { 'x-tenant': 'acme' });
     assert.equal(up.heads.at(-1)!['x-tenant-checked'], 'acme', 'onUpstreamRequest ran on the upgrade request');
@@ -352,9 +352,14 @@ describe('WebSocket proxying', () => {
     await until(() => gw.gateway.local.connections()[0]!.websockets === 0, 'tunnels gone');
     const after = (await request(`${admin}/metrics`)).body;
     assert.match(after, /^sluice_websocket_connections\{route="echo"\} 0$/m);
-    await until(() => gw.logs.some((l) => l.status === 101 && (l as { bytesSent?: number }).bytesSent !== undefined), 'access log line', 2000).catch(() => undefined);
-    const line = gw.logs.filter((l) => l.status === 101).at(-1);
-    assert.ok(line, 'an access log line with status 101');
+    // One access-log line per tunnel, written when it ends: status 101, bytes both ways (frames included).
+    const echoLine = (): Record<string, unknown> | undefined =>
+      gw.logs.filter((l) => l.kind === 'access' && l.status === 101 && l.route === 'echo' && (l.bytesReceived as number) > 0).at(-1);
+    await until(() => echoLine() !== undefined, 'access log line');
+    const line = echoLine()!;
+    assert.ok((line.bytesReceived as number) >= 5 + 6, 'the masked 5-byte message and its header');
+    assert.ok((line.bytesSent as number) >= 5 + 2, 'the 5-byte echo and its header');
+    assert.equal(line.upstream, 'ws');
   });
 });
 
@@ -372,12 +377,38 @@ describe('WebSocket tunnels across reload and shutdown', () => {
         upstreams: [{ name: 'ws', targets: [{ url: up.url }] }],
         routes: [...routes('ws', false), { name: 'extra', match: { paths: ['/extra'] }, upstream: 'ws' }],
       });
-      assert.ok(outcome, 'reload applied');
+      assert.equal(outcome.ok, true, 'reload applied');
       assert.notEqual(gw.gateway.current(), old);
       assert.equal(old.inflight, 0, 'the tunnel holds no reference to the old snapshot');
+      // The old snapshot closes (pools, plugins) while the tunnel lives on: its socket is not pooled.
+      const retired = await Promise.race([old.retire().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+      assert.equal(retired, 'closed');
       client.send('after reload');
       assert.equal((await nextMessage(client)).data.toString(), 'after reload');
       assert.equal(client.readyState, WebSocket.OPEN);
+      client.close(1000);
+      assert.equal((await closed(client)).code, 1000);
+    } finally {
+      await gw.close();
+      await up.close();
+    }
+  });
+
+  it('listener request/keep-alive timeouts do not cut a long-lived tunnel', async () => {
+    const up = await startWsUpstream();
+    const gw = await startGateway({
+      listeners: [{ name: 'public', host: '127.0.0.1', port: 0, timeouts: { headers: '300ms', request: '500ms', keepAlive: '300ms' } }],
+      plugins: { paths: [TENANT_GATE] },
+      upstreams: [{ name: 'ws', targets: [{ url: up.url }] }],
+      routes: routes('ws', false),
+    });
+    try {
+      const client = await connect(`ws://127.0.0.1:${gw.port}/echo`);
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        client.send(`tick ${i}`);
+        assert.equal((await nextMessage(client)).data.toString(), `tick ${i}`);
+      }
       client.close(1000);
       assert.equal((await closed(client)).code, 1000);
     } finally {
