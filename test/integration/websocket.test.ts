@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { hasOpenssl, TestCa } from '../../src/server/test-helpers.ts';
 import { rawRequest, request, startGateway, type TestGateway } from '../helpers/servers.ts';
 
 const TENANT_GATE = fileURLToPath(new URL('../fixtures/plugins/tenant-gate.mjs', import.meta.url));
@@ -27,12 +29,13 @@ interface WsUpstream {
  * A real WebSocket upstream (the ws package): /echo echoes every message with its type, /close/<code>
  * closes with that code after the first message, /refuse answers 403, anything else gets plain HTTP.
  */
-async function startWsUpstream(): Promise<WsUpstream> {
+async function startWsUpstream(tlsOptions?: { cert: string; key: string }): Promise<WsUpstream> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * MiB });
   const closes: WsUpstream['closes'] = [];
   const heads: WsUpstream['heads'] = [];
   const sockets = new Set<WebSocket>();
-  const server = http.createServer((req, res) => {
+  const create = tlsOptions === undefined ? http.createServer : (handler: http.RequestListener) => https.createServer(tlsOptions, handler);
+  const server = create((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`plain ${req.url} upgrade=${req.headers.upgrade ?? ''}`);
   });
@@ -64,7 +67,7 @@ async function startWsUpstream(): Promise<WsUpstream> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tlsOptions === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     port,
     closes,
     heads,
@@ -86,9 +89,9 @@ interface Refusal {
 }
 
 /** Open a client WebSocket; rejects with the HTTP response when the upgrade is refused. */
-function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+function connect(url: string, headers: Record<string, string> = {}, tlsOptions: { ca?: string; servername?: string } = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers, maxPayload: 64 * MiB, handshakeTimeout: 5000 });
+    const ws = new WebSocket(url, { headers, maxPayload: 64 * MiB, handshakeTimeout: 5000, ...tlsOptions });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
@@ -99,9 +102,9 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<Web
   });
 }
 
-async function refusalOf(url: string, headers: Record<string, string> = {}): Promise<Refusal> {
+async function refusalOf(url: string, headers: Record<string, string> = {}, tlsOptions: { ca?: string; servername?: string } = {}): Promise<Refusal> {
   try {
-    const ws = await connect(url, headers);
+    const ws = await connect(url, headers, tlsOptions);
     ws.terminate();
   } catch (error) {
     const refusal = (error as { refusal?: Refusal }).refusal;
@@ -434,6 +437,42 @@ describe('WebSocket tunnels across reload and shutdown', () => {
       await stopped;
     } finally {
       await up.close();
+    }
+  });
+});
+
+describe('WebSocket over TLS (wss listener, https upstream)', { skip: !hasOpenssl() && 'openssl CLI not found' }, () => {
+  it('tunnels wss to an https target, and verifies the target certificate unless told not to', async () => {
+    const ca = new TestCa();
+    const cert = ca.issue('localhost', { cn: 'localhost', dns: ['localhost'] });
+    const up = await startWsUpstream({ cert: cert.cert, key: cert.key });
+    const gw = await startGateway({
+      listeners: [{ name: 'secure', host: '127.0.0.1', port: 0, protocol: 'https', tls: { certificates: [{ cert: cert.cert, key: cert.key }] } }],
+      upstreams: [
+        // The test CA is not in the gateway's trust store.
+        { name: 'insecure', targets: [{ url: up.url }], tls: { rejectUnauthorized: false } },
+        { name: 'verified', targets: [{ url: up.url }] },
+      ],
+      routes: [
+        { name: 'echo', match: { paths: ['/echo'] }, upstream: 'insecure' },
+        { name: 'strict', match: { paths: ['/strict'] }, upstream: 'verified', rewrite: { path: '/echo' } },
+      ],
+    });
+    const tlsOptions = { ca: ca.ca, servername: 'localhost' };
+    try {
+      const client = await connect(`wss://127.0.0.1:${gw.port}/echo`, {}, tlsOptions);
+      client.send('over tls');
+      assert.equal((await nextMessage(client)).data.toString(), 'over tls');
+      assert.equal(up.heads.at(-1)!['x-forwarded-proto'], 'https');
+      client.close(1000);
+      assert.equal((await closed(client)).code, 1000);
+      const refusal = await refusalOf(`wss://127.0.0.1:${gw.port}/strict`, {}, tlsOptions);
+      assert.equal(refusal.status, 502);
+      assert.equal(JSON.parse(refusal.body).code, 'SLUICE_ERR_UPSTREAM_CONNECT');
+    } finally {
+      await gw.close();
+      await up.close();
+      ca.cleanup();
     }
   });
 });
