@@ -21,6 +21,9 @@ export interface UpgradeSocket {
 }
 
 const NO_TARGET = new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET');
+/** RFC 9110 field-name token, and what a field value may never hold (response splitting). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const UNSAFE_VALUE = /[\r\n\0]/;
 
 /**
  * The WebSocket forwarder: after route match and onRequest, pick a target like forward.ts, send the
@@ -256,11 +259,15 @@ class UpgradeAttempt {
       client.destroy();
       return;
     }
-    const raw = response.headers.raw;
+    // Written by hand (node writes no 101 for us): headers a plugin set are checked like writeHead would.
     let head = `HTTP/1.1 101 ${statusText}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`;
-    for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
-    const extra = ctx.responseHeaders;
-    for (let i = 0; i < extra.length; i += 2) head += `${extra[i]}: ${extra[i + 1]}\r\n`;
+    for (const list of [response.headers.raw, ctx.responseHeaders]) {
+      for (let i = 0; i < list.length; i += 2) {
+        const name = list[i]!;
+        const value = list[i + 1]!;
+        if (TOKEN.test(name) && !UNSAFE_VALUE.test(value)) head += `${name}: ${value}\r\n`;
+      }
+    }
     client.write(`${head}\r\n`, 'latin1');
     ctx.status = 101;
     // The handshake is a finished request for metrics; the tunnel needs no routes or plugins any more.
