@@ -62,7 +62,10 @@ export class ListenerSet {
     return [...this.#listeners.values()].map((e) => {
       const a = e.listener.address();
       const tunnels = e.listener.tunnels;
-      return { ...e.tracker.stats(), address: `${a.address}:${a.port}`, websockets: tunnels.size, websocketsByRoute: tunnels.byRoute() };
+      const stats = e.tracker.stats();
+      // The tracker sees a tunnel as a connection with no request in flight; it is not idle.
+      const idle = Math.max(0, stats.idle - tunnels.size);
+      return { ...stats, idle, address: `${a.address}:${a.port}`, websockets: tunnels.size, websocketsByRoute: tunnels.byRoute() };
     });
   }
 

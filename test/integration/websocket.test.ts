@@ -340,9 +340,11 @@ describe('WebSocket proxying', () => {
     const client = await connect(`${ws}/echo`);
     const second = await connect(`${ws}/gated/y`, { 'x-tenant': 'acme' });
     const body = JSON.parse((await request(`${admin}/admin/connections`)).body) as {
-      listeners: Array<{ websockets: number; websocketsByRoute: Record<string, number> }>;
+      listeners: Array<{ open: number; idle: number; websockets: number; websocketsByRoute: Record<string, number> }>;
     };
     assert.equal(body.listeners[0]!.websockets, 2);
+    assert.ok(body.listeners[0]!.open >= 2);
+    assert.equal(body.listeners[0]!.idle, body.listeners[0]!.open - 2, 'tunnels are not idle keep-alive connections');
     assert.deepEqual(body.listeners[0]!.websocketsByRoute, { echo: 1, gated: 1 });
     const metrics = (await request(`${admin}/metrics`)).body;
     assert.match(metrics, /^sluice_websocket_connections\{route="echo"\} 1$/m);
