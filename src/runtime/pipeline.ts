@@ -113,17 +113,13 @@ export function handleRequest(
   const metrics = host.metrics;
   if (metrics !== undefined) metrics.inflight++;
   let route: CompiledRoute | undefined;
-  let held = true;
-  let recorded = false;
-  const release = (): void => {
-    if (!held) return;
-    held = false;
+  // An upgrade that switched protocols was recorded and released its snapshot already (see UpgradeForwarder).
+  let upgraded = false;
+  res.once('close', () => {
+    if (upgraded) return finish(host, snapshot, ctx, route, undefined);
+    finish(host, snapshot, ctx, route, metrics);
     if (metrics !== undefined) metrics.inflight--;
     snapshot.release();
-  };
-  res.once('close', () => {
-    finish(host, snapshot, ctx, route, recorded ? undefined : metrics);
-    release();
   });
   const head = parseRequestHead(req);
   const tracer = host.tracer;
@@ -159,9 +155,13 @@ export function handleRequest(
       ? undefined
       : (input: ForwardInput) =>
           upgrade.forward(input, () => {
-            recorded = true;
-            metrics?.record(ctx, matched.series, performance.now() - ctx.startMono);
-            release();
+            if (upgraded) return;
+            upgraded = true;
+            if (metrics !== undefined) {
+              metrics.record(ctx, matched.series, performance.now() - ctx.startMono);
+              metrics.inflight--;
+            }
+            snapshot.release();
           });
   try {
     const outcome = runOnRequest(matched.chain, ctx);

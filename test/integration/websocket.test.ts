@@ -140,7 +140,7 @@ function routes(upstream = 'ws', dead = true) {
   return [
     { name: 'echo', match: { paths: ['/echo', '/close/:code', '/refuse', '/plain'] }, upstream },
     { name: 'small', match: { paths: ['/small/*'] }, upstream, rewrite: { path: '/echo' }, websocket: { maxMessageSize: '1kb' } },
-    { name: 'idle', match: { paths: ['/idle/*'] }, upstream, rewrite: { path: '/echo' }, websocket: { idleTimeout: '300ms' } },
+    { name: 'idle', match: { paths: ['/idle/*'] }, upstream, rewrite: { path: '/echo' }, websocket: { idleTimeout: '1s' } },
     { name: 'no-ws', match: { paths: ['/no-ws'] }, upstream, rewrite: { path: '/echo' }, websocket: { enabled: false } },
     { name: 'gated', match: { paths: ['/gated/*'] }, upstream, rewrite: { path: '/echo' }, plugins: { 'tenant-gate': { tenant: 'acme' } } },
     ...(dead ? [{ name: 'dead', match: { paths: ['/dead'] }, upstream: 'dead' }] : []),
@@ -326,9 +326,9 @@ describe('WebSocket proxying', () => {
   it('closes an idle tunnel with 1001 after idleTimeout; traffic keeps it open', async () => {
     const client = await connect(`${ws}/idle/x`);
     const started = Date.now();
-    // Pings every 100 ms keep the 300 ms idle timeout away.
-    for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    // Pings every 200 ms for longer than the 1 s idle timeout keep it away.
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 200));
       client.ping();
     }
     assert.equal(client.readyState, WebSocket.OPEN, `open after ${Date.now() - started} ms of pings`);
@@ -429,8 +429,8 @@ describe('WebSocket tunnels across reload and shutdown', () => {
       const client = await connect(`ws://127.0.0.1:${gw.port}/echo`);
       const closing = closed(client);
       const before = up.closes.length;
-      const stopped = gw.gateway.stop({ deadlineMs: 600, drainDelayMs: 0 });
-      await new Promise((r) => setTimeout(r, 100));
+      const stopped = gw.gateway.stop({ deadlineMs: 1500, drainDelayMs: 0 });
+      await new Promise((r) => setTimeout(r, 50));
       client.send('still draining');
       assert.equal((await nextMessage(client)).data.toString(), 'still draining');
       assert.equal((await closing).code, 1001);
