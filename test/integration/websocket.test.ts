@@ -47,6 +47,11 @@ async function startWsUpstream(tlsOptions?: { cert: string; key: string }): Prom
       socket.end(`HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
       return;
     }
+    if (req.url === '/hang') {
+      // Never answers the upgrade; hangs up when the gateway does.
+      socket.on('end', () => socket.destroy());
+      return;
+    }
     if (req.url === '/refuse') {
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 7\r\nx-upstream: yes\r\nconnection: close\r\n\r\nno way!');
       return;
@@ -143,6 +148,7 @@ function routes(upstream = 'ws', dead = true) {
     { name: 'idle', match: { paths: ['/idle/*'] }, upstream, rewrite: { path: '/echo' }, websocket: { idleTimeout: '1s' } },
     { name: 'no-ws', match: { paths: ['/no-ws'] }, upstream, rewrite: { path: '/echo' }, websocket: { enabled: false } },
     { name: 'gated', match: { paths: ['/gated/*'] }, upstream, rewrite: { path: '/echo' }, plugins: { 'tenant-gate': { tenant: 'acme' } } },
+    { name: 'hang', match: { paths: ['/hang'] }, upstream, timeouts: { response: '300ms' } },
     ...(dead ? [{ name: 'dead', match: { paths: ['/dead'] }, upstream: 'dead' }] : []),
   ];
 }
@@ -273,6 +279,12 @@ describe('WebSocket proxying', () => {
     assert.equal(refusal.status, 502);
     assert.match(String(refusal.headers['content-type']), /application\/problem\+json/);
     assert.equal(JSON.parse(refusal.body).code, 'SLUICE_ERR_UPSTREAM_CONNECT');
+  });
+
+  it('answers 504 when the upstream does not answer the upgrade within timeouts.response', async () => {
+    const refusal = await refusalOf(`${ws}/hang`);
+    assert.equal(refusal.status, 504);
+    assert.equal(JSON.parse(refusal.body).code, 'SLUICE_ERR_UPSTREAM_TIMEOUT');
   });
 
   it('runs onRequest plugins before the upgrade: a denial is an ordinary response', async () => {
