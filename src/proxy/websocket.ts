@@ -218,7 +218,12 @@ class UpgradeAttempt {
         });
         client.on('drain', () => res.resume());
         res.on('end', () => client.end());
-        res.on('error', () => client.destroy());
+        // A body that stalls or breaks is cut (the connection closes after this response anyway).
+        const idleMs = this.input.route.bodyIdleTimeoutMs ?? this.upstream.bodyIdleTimeoutMs;
+        if (idleMs > 0) res.setTimeout(idleMs, () => res.destroy());
+        res.on('close', () => {
+          if (!res.complete) client.destroy();
+        });
       },
       (error) => {
         res.destroy();

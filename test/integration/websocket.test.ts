@@ -94,9 +94,9 @@ interface Refusal {
 }
 
 /** Open a client WebSocket; rejects with the HTTP response when the upgrade is refused. */
-function connect(url: string, headers: Record<string, string> = {}, tlsOptions: { ca?: string; servername?: string } = {}): Promise<WebSocket> {
+function connect(url: string, headers: Record<string, string> = {}, tlsOptions: { ca?: string; servername?: string } = {}, protocols: string[] = []): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers, maxPayload: 64 * MiB, handshakeTimeout: 5000, ...tlsOptions });
+    const ws = new WebSocket(url, protocols, { headers, maxPayload: 64 * MiB, handshakeTimeout: 5000, ...tlsOptions });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
@@ -187,8 +187,9 @@ describe('WebSocket proxying', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('echoes text and binary messages, with forwarding headers upstream', async () => {
-    const client = await connect(`${ws}/echo`);
+  it('echoes text and binary messages, with forwarding headers upstream and the subprotocol negotiated', async () => {
+    const client = await connect(`${ws}/echo`, {}, {}, ['chat.v2', 'chat.v1']);
+    assert.equal(client.protocol, 'chat.v2', 'Sec-WebSocket-Protocol passed both ways');
     client.send('hello');
     const text = await nextMessage(client);
     assert.equal(text.binary, false);
