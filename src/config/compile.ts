@@ -62,7 +62,8 @@ function compileWebSocket(ws: RouteWebSocketConfig | undefined): WebSocketPolicy
   if (ws?.enabled === false) return undefined;
   const maxMessage = parseSize(ws?.maxMessageSize ?? '16mb');
   return {
-    idleTimeoutMs: parseDuration(ws?.idleTimeout ?? '60s'),
+    // setTimeout's ceiling (~24.8 days): longer would fire at once.
+    idleTimeoutMs: Math.min(parseDuration(ws?.idleTimeout ?? '60s'), 2 ** 31 - 1),
     maxMessage,
     maxFrame: ws?.maxFrameSize === undefined ? maxMessage : parseSize(ws.maxFrameSize),
   };
