@@ -54,7 +54,7 @@ export const WeightedUpstreamSchema = Type.Object(
 export const RouteWebSocketSchema = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean({ default: true, description: 'Proxy WebSocket upgrades on this route; false answers them 400 SLUICE_ERR_UPGRADE_NOT_ALLOWED' })),
-    idleTimeout: Type.Optional(duration({ default: '60s', description: 'Close the tunnel (close frame 1001 both ways) after this long with no byte in either direction; pings count as traffic' })),
+    idleTimeout: Type.Optional(duration({ default: '60s', description: 'Close the tunnel (close frame 1001 both ways) after this long with no byte in either direction; pings count as traffic; 0 disables' })),
     maxMessageSize: Type.Optional(size({ default: '16mb', description: 'Largest data message (all fragments, as sent on the wire); larger ones close the tunnel with 1009' })),
     maxFrameSize: Type.Optional(size({ description: 'Largest single frame payload; larger ones close the tunnel with 1009. Defaults to maxMessageSize' })),
   },
