@@ -16,6 +16,9 @@ export interface ListenerConnections {
   address: string;
   open: number;
   total: number;
+  /** Open WebSocket tunnels, and by route name. */
+  websockets?: number;
+  websocketsByRoute?: Record<string, number>;
 }
 
 /** Load on one target: requests in flight and its connection pool. */

@@ -150,16 +150,7 @@ export class WorkerPool implements RemoteDataPlane {
   }
 
   async connections(): Promise<ListenerConnections[]> {
-    const merged = new Map<string, ListenerConnections>();
-    for (const list of await this.#ask<ListenerConnections[]>({ type: 'query', what: 'connections' }, QUERY_TIMEOUT_MS)) {
-      for (const c of list) {
-        const seen = merged.get(c.listener) as Record<string, unknown> | undefined;
-        if (seen === undefined) merged.set(c.listener, { ...c });
-        // Counters (open, total, idle, …) add up; the listener and its address are the same everywhere.
-        else for (const [k, v] of Object.entries(c)) if (typeof v === 'number') seen[k] = (seen[k] as number) + v;
-      }
-    }
-    return [...merged.values()];
+    return mergeConnections(await this.#ask<ListenerConnections[]>({ type: 'query', what: 'connections' }, QUERY_TIMEOUT_MS));
   }
 
   async targetLoad(): Promise<Map<string, TargetLoad>> {
@@ -217,4 +208,30 @@ export class WorkerPool implements RemoteDataPlane {
     }
     clearTimeout(timer);
   }
+}
+
+/**
+ * Every worker's listener connections summed per listener: counters (open, total, idle, websockets,
+ * …) add up, and so do count maps (websocketsByRoute) key by key; the listener and its address are
+ * the same everywhere.
+ */
+export function mergeConnections(perWorker: ListenerConnections[][]): ListenerConnections[] {
+  const merged = new Map<string, Record<string, unknown>>();
+  for (const list of perWorker) {
+    for (const c of list) {
+      const seen = merged.get(c.listener);
+      if (seen === undefined) {
+        merged.set(c.listener, { ...c, ...(c.websocketsByRoute ? { websocketsByRoute: { ...c.websocketsByRoute } } : {}) });
+        continue;
+      }
+      for (const [k, v] of Object.entries(c)) {
+        if (typeof v === 'number') seen[k] = ((seen[k] as number | undefined) ?? 0) + v;
+        else if (v !== null && typeof v === 'object') {
+          const into = (seen[k] ??= {}) as Record<string, number>;
+          for (const [name, n] of Object.entries(v as Record<string, number>)) into[name] = (into[name] ?? 0) + n;
+        }
+      }
+    }
+  }
+  return [...merged.values()] as unknown as ListenerConnections[];
 }

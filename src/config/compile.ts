@@ -3,13 +3,13 @@ import type { PluginDefinition } from '../plugins/types.ts';
 import { compilePluginChain, mergePluginScopes, type PluginChain } from '../plugins/chain.ts';
 import { compileRewrite, compileRouteTable } from '../router/index.ts';
 import type { RouteEntry, RouteTable } from '../router/types.ts';
-import type { CompiledRoute } from '../runtime/snapshot.ts';
+import type { CompiledRoute, WebSocketPolicy } from '../runtime/snapshot.ts';
 import { Snapshot } from '../runtime/snapshot.ts';
 import type { PluginMetricsRegistry } from '../observability/plugin-metrics.ts';
 import type { RequestMetrics } from '../observability/request-metrics.ts';
 import type { PoolCache } from '../upstream/pool-cache.ts';
 import { Upstream } from '../upstream/upstream.ts';
-import type { RouteConfig, SluiceConfig } from './schema/index.ts';
+import type { RouteConfig, RouteWebSocketConfig, SluiceConfig } from './schema/index.ts';
 import { parseDuration, parseSize } from './units.ts';
 
 export interface CompileOptions {
@@ -57,6 +57,18 @@ function upstreamPicker(route: RouteConfig, upstreams: ReadonlyMap<string, Upstr
   };
 }
 
+/** Route WebSocket settings with their defaults (idle 60s like nginx proxy_read_timeout, 16 MiB messages). */
+function compileWebSocket(ws: RouteWebSocketConfig | undefined): WebSocketPolicy | undefined {
+  if (ws?.enabled === false) return undefined;
+  const maxMessage = parseSize(ws?.maxMessageSize ?? '16mb');
+  return {
+    // setTimeout's ceiling (~24.8 days): longer would fire at once.
+    idleTimeoutMs: Math.min(parseDuration(ws?.idleTimeout ?? '60s'), 2 ** 31 - 1),
+    maxMessage,
+    maxFrame: ws?.maxFrameSize === undefined ? maxMessage : parseSize(ws.maxFrameSize),
+  };
+}
+
 async function compileRoute(
   route: RouteConfig,
   config: SluiceConfig,
@@ -74,6 +86,7 @@ async function compileRoute(
     bodyIdleTimeoutMs: route.timeouts?.bodyIdle === undefined ? undefined : parseDuration(route.timeouts.bodyIdle),
     maxBodySize: route.maxBodySize === undefined ? undefined : parseSize(route.maxBodySize),
     series: options.metrics?.enabled ? options.metrics.route(route.name) : undefined,
+    websocket: compileWebSocket(route.websocket),
   };
 }
 

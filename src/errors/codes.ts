@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   SLUICE_ERR_BODY_TOO_LARGE: { status: 413, title: 'Content Too Large', source: 'client', retryable: false },
   SLUICE_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'Request Header Fields Too Large', source: 'client', retryable: false },
   SLUICE_ERR_CLIENT_ABORTED: { status: 499, title: 'Client Closed Request', source: 'client', retryable: false },
+  SLUICE_ERR_WEBSOCKET_HANDSHAKE: { status: 400, title: 'Invalid WebSocket Handshake', source: 'client', retryable: false },
   // upstream: the target failed us
   SLUICE_ERR_UPSTREAM_CONNECT: { status: 502, title: 'Upstream Connection Failed', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_RESET: { status: 502, title: 'Upstream Connection Reset', source: 'upstream', retryable: true },

@@ -1,7 +1,7 @@
 import type { GatewayError } from '../errors/index.ts';
 import type { RequestContext } from '../runtime/context.ts';
 import { DEFAULT_LATENCY_BUCKETS, type MetricsConfig } from '../config/schema/observability.ts';
-import { CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW, type CounterChild, type HistogramChild } from './prom/families.ts';
+import { CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW, type CounterChild, type GaugeChild, type HistogramChild } from './prom/families.ts';
 import type { RequestSummary } from './summary.ts';
 
 /**
@@ -67,7 +67,19 @@ export class RouteSeries {
     readonly duration: HistogramChild,
     readonly requestBytes: CounterChild,
     readonly responseBytes: CounterChild,
+    private readonly wsFamilies?: { open: GaugeFamily; upgrades: CounterFamily },
   ) {}
+
+  #wsOpen: GaugeChild | undefined;
+  #wsUpgrades: CounterChild | undefined;
+
+  /** A WebSocket tunnel of this route opened (+1) or closed (-1); children made on first use. */
+  websocket(delta: 1 | -1): void {
+    const f = this.wsFamilies;
+    if (f === undefined) return;
+    (this.#wsOpen ??= f.open.child(this.name)).value += delta;
+    if (delta === 1) (this.#wsUpgrades ??= f.upgrades.child(this.name)).value++;
+  }
 
   countRequest(method: string, status: number): void {
     const m = methodIndex(method);
@@ -201,6 +213,16 @@ export class RequestMetrics {
         help: 'Requests being served',
         collect: (family) => family.child().set(this.inflight),
       }),
+      websocketOpen: new GaugeFamily({
+        name: 'sluice_websocket_connections',
+        help: 'WebSocket tunnels open now, by route (they outlive config reloads)',
+        labelNames: ['route'],
+      }),
+      websocketUpgrades: new CounterFamily({
+        name: 'sluice_websocket_upgrades_total',
+        help: 'WebSocket upgrades proxied (upstream answered 101), by route',
+        labelNames: ['route'],
+      }),
       upstreamResponses: new CounterFamily({
         name: 'sluice_upstream_responses_total',
         help: 'Upstream responses received, by upstream and status class',
@@ -255,7 +277,10 @@ export class RequestMetrics {
     const f = this.#families;
     const series =
       this.#routes.get(label) ??
-      new RouteSeries(label, f.requests, f.duration.child(label), f.requestBytes.child(label), f.responseBytes.child(label));
+      new RouteSeries(label, f.requests, f.duration.child(label), f.requestBytes.child(label), f.responseBytes.child(label), {
+        open: f.websocketOpen,
+        upgrades: f.websocketUpgrades,
+      });
     this.#routes.set(name, series);
     if (label !== name) this.#routes.set(label, series);
     return series;

@@ -5,7 +5,7 @@ import type { RequestMetrics } from '../observability/request-metrics.ts';
 import type { RequestTracer } from '../observability/tracing/index.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { runOnLog, runOnRequest } from '../plugins/chain.ts';
-import { forward } from '../proxy/forward.ts';
+import { forward, type ForwardInput } from '../proxy/forward.ts';
 import { plainIp } from '../proxy/headers.ts';
 import type { DirectResponse, RequestContext } from './context.ts';
 import { parseRequestHead } from './request-head.ts';
@@ -32,6 +32,21 @@ export interface PipelineHost {
   readonly metrics?: RequestMetrics | undefined;
   /** OpenTelemetry tracer; undefined while tracing is off (the only cost then is this check). */
   readonly tracer?: RequestTracer | undefined;
+}
+
+/**
+ * A protocol upgrade (WebSocket) routed and authorized like any request (route match, onRequest),
+ * then handed to its own forwarder instead of forward().
+ */
+export interface UpgradeForwarder {
+  /** Handshake problems, checked before routing; undefined when the upgrade request is well formed. */
+  check(): GatewayError | undefined;
+  /**
+   * Take over after onRequest. `established()` (called once the protocol switched) counts the
+   * request as finished in metrics and releases the snapshot: a long-lived tunnel must not keep
+   * an old config's pools and plugins alive. The access log is still written when it closes.
+   */
+  forward(input: ForwardInput, established: () => void): void;
 }
 
 function createContext(req: IncomingMessage, res: ServerResponse, listener: ListenerRuntime): RequestContext {
@@ -83,8 +98,14 @@ function startServerSpan(tracer: RequestTracer, ctx: RequestContext, listener: L
   ctx.traceId = span.traceId;
 }
 
-/** Entry point for every request on a public listener. */
-export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req: IncomingMessage, res: ServerResponse): void {
+/** Entry point for every request on a public listener (and, with `upgrade`, every upgrade request). */
+export function handleRequest(
+  host: PipelineHost,
+  listener: ListenerRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  upgrade?: UpgradeForwarder,
+): void {
   const snapshot = host.current();
   snapshot.acquire();
   const ctx = createContext(req, res, listener);
@@ -92,8 +113,12 @@ export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req
   const metrics = host.metrics;
   if (metrics !== undefined) metrics.inflight++;
   let route: CompiledRoute | undefined;
+  // An upgrade that switched protocols was recorded and released its snapshot already (see UpgradeForwarder).
+  let upgraded = false;
   res.once('close', () => {
+    if (upgraded) return finish(host, snapshot, ctx, route, undefined);
     finish(host, snapshot, ctx, route, metrics);
+    if (metrics !== undefined) metrics.inflight--;
     snapshot.release();
   });
   const head = parseRequestHead(req);
@@ -108,6 +133,8 @@ export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req
   mutable.path = head.path;
   mutable.query = head.query;
   if (tracer !== undefined) startServerSpan(tracer, ctx, listener, head.authority);
+  const refused = upgrade?.check();
+  if (refused !== undefined) return sendProblem(ctx, refused);
   const table = snapshot.routeTables.get(listener.name)!;
   const result = table.match(ctx);
   if (result.kind === 'not-found') return sendProblem(ctx, new GatewayError('SLUICE_ERR_ROUTE_NOT_FOUND', { detail: `no route for ${ctx.method} ${ctx.path}` }));
@@ -120,14 +147,30 @@ export function handleRequest(host: PipelineHost, listener: ListenerRuntime, req
   ctx.span?.setRoute(route.info.name);
   ctx.params = result.params;
   const matched = route;
+  if (upgrade !== undefined && matched.websocket === undefined) {
+    return sendProblem(ctx, new GatewayError('SLUICE_ERR_UPGRADE_NOT_ALLOWED', { detail: 'this route does not accept WebSocket upgrades' }));
+  }
+  const next =
+    upgrade === undefined
+      ? undefined
+      : (input: ForwardInput) =>
+          upgrade.forward(input, () => {
+            if (upgraded) return;
+            upgraded = true;
+            if (metrics !== undefined) {
+              metrics.record(ctx, matched.series, performance.now() - ctx.startMono);
+              metrics.inflight--;
+            }
+            snapshot.release();
+          });
   try {
     const outcome = runOnRequest(matched.chain, ctx);
     if (outcome instanceof Promise) {
       outcome.then(
-        (direct) => afterOnRequest(snapshot, listener, ctx, matched, head.authority, direct),
+        (direct) => afterOnRequest(snapshot, listener, ctx, matched, head.authority, direct, next),
         (error: unknown) => sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED')),
       );
-    } else afterOnRequest(snapshot, listener, ctx, matched, head.authority, outcome);
+    } else afterOnRequest(snapshot, listener, ctx, matched, head.authority, outcome, next);
   } catch (error) {
     sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED'));
   }
@@ -140,9 +183,11 @@ function afterOnRequest(
   route: CompiledRoute,
   authority: string,
   direct: void | DirectResponse,
+  forwarder: ((input: ForwardInput) => void) | undefined,
 ): void {
   if (direct !== undefined) return sendDirect(ctx, direct);
   if (ctx.res.destroyed) return;
+  if (forwarder !== undefined) return forwarder({ snapshot, listener, ctx, route, authority, maxBody: 0 });
   const maxBody = route.maxBodySize ?? listener.maxBodySize;
   const declared = ctx.req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBody) {
@@ -151,6 +196,7 @@ function afterOnRequest(
   forward({ snapshot, listener, ctx, route, authority, maxBody });
 }
 
+/** The request is over: onLog, metrics (unless already recorded: undefined), span, access log. */
 function finish(
   host: PipelineHost,
   snapshot: Snapshot,
@@ -162,10 +208,7 @@ function finish(
   const chain = route?.chain ?? snapshot.globalChain;
   runOnLog(chain, ctx, ctx.error, host.logger);
   const durationMs = performance.now() - ctx.startMono;
-  if (metrics !== undefined) {
-    metrics.inflight--;
-    metrics.record(ctx, route?.series, durationMs);
-  }
+  metrics?.record(ctx, route?.series, durationMs);
   ctx.span?.end({ status: ctx.status, errorCode: ctx.error?.code, responseBytes: ctx.bytesSent, requestBytes: ctx.bytesReceived });
   host.accessLog?.write(ctx, durationMs);
 }

@@ -20,6 +20,14 @@ export interface CompiledRoute {
   readonly maxBodySize: number | undefined;
   /** Metric series bound at compile time (undefined when metrics are off). */
   readonly series: RouteSeries | undefined;
+  /** WebSocket tunnel policy; undefined when the route refuses upgrades (`websocket.enabled: false`). */
+  readonly websocket: WebSocketPolicy | undefined;
+}
+
+export interface WebSocketPolicy {
+  readonly idleTimeoutMs: number;
+  readonly maxFrame: number;
+  readonly maxMessage: number;
 }
 
 export interface ProxySettings {

@@ -58,10 +58,14 @@ export class ListenerSet {
     return new Map([...this.#listeners].map(([name, e]) => [name, e.listener.address()]));
   }
 
-  connections(): Array<{ listener: string; address: string; open: number; total: number }> {
+  connections(): Array<{ listener: string; address: string; open: number; total: number; websockets: number; websocketsByRoute: Record<string, number> }> {
     return [...this.#listeners.values()].map((e) => {
       const a = e.listener.address();
-      return { ...e.tracker.stats(), address: `${a.address}:${a.port}` };
+      const tunnels = e.listener.tunnels;
+      const stats = e.tracker.stats();
+      // The tracker sees a tunnel as a connection with no request in flight; it is not idle.
+      const idle = Math.max(0, stats.idle - tunnels.size);
+      return { ...stats, idle, address: `${a.address}:${a.port}`, websockets: tunnels.size, websocketsByRoute: tunnels.byRoute() };
     });
   }
 

@@ -3,7 +3,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ListenerConfig } from '../config/schema/index.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
+import { TunnelSet } from '../proxy/websocket-tunnel.ts';
 import { handleRequest, type ListenerRuntime, type PipelineHost } from '../runtime/pipeline.ts';
+import { handleUpgrade } from '../runtime/upgrade.ts';
 import { handleClientError } from './client-error.ts';
 import { SniContexts, type CertificateInfo } from './tls-contexts.ts';
 
@@ -22,6 +24,8 @@ function setHandshakeTimeout(server: http.Server, ms: number): void {
 export class PublicListener {
   readonly runtime: ListenerRuntime;
   readonly server: http.Server;
+  /** Open WebSocket tunnels: reloads leave them alone, close() ends them at its deadline. */
+  readonly tunnels = new TunnelSet();
   /** Certificates by SNI name; undefined for plain http. Replaced on reload (new handshakes only). */
   #tls: SniContexts | undefined;
 
@@ -71,6 +75,7 @@ export class PublicListener {
     // Answer 100-continue only after routing, auth and size checks pass (see forward.ts).
     this.server.on('checkContinue', onRequest);
     this.server.on('clientError', handleClientError);
+    this.server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => handleUpgrade(host, this.runtime, this.tunnels, req, socket, head));
   }
 
   /** Apply a reloaded config whose binding did not change: limits and trust apply to new requests. */
@@ -115,9 +120,9 @@ export class PublicListener {
 
   /**
    * Stop accepting, close idle keep-alive connections, let in-flight requests finish until the
-   * deadline, then cut what is left.
+   * deadline, then cut what is left. WebSocket tunnels keep working until the deadline, then get a
+   * 1001 (Going Away) close frame both ways. Resolves true when the deadline cut busy connections.
    */
-  /** Resolves true when the deadline cut connections that were still busy. */
   async close(deadlineMs: number): Promise<boolean> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
@@ -126,6 +131,7 @@ export class PublicListener {
     const timer = setTimeout(() => {
       forced = true;
       this.server.closeAllConnections();
+      this.tunnels.goAway();
     }, deadlineMs);
     const idleSweep = setInterval(() => this.server.closeIdleConnections(), 100);
     try {

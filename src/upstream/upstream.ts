@@ -1,7 +1,7 @@
 import type { UpstreamConfig } from '../config/schema/index.ts';
 import { parseDuration } from '../config/units.ts';
 import type { UpstreamSeries } from '../observability/request-metrics.ts';
-import type { TargetPool } from '../proxy/client/types.ts';
+import type { PoolOptions, TargetPool } from '../proxy/client/types.ts';
 import type { TargetInfo } from '../runtime/context.ts';
 import { createBalancer } from './balancer/index.ts';
 import { compileHashKey, type HashKeyExtractor } from './balancer/hash-key.ts';
@@ -20,6 +20,8 @@ export class Target implements BalancerTarget {
   readonly authority: string;
   /** What the request context shows of this target (one object for all its requests). */
   readonly info: TargetInfo;
+  /** How the pool connects (timeout, TLS): WebSocket tunnels open their own sockets the same way. */
+  connectOptions: PoolOptions | undefined;
 
   constructor(
     readonly url: URL,
@@ -65,14 +67,17 @@ export class Upstream {
     this.preserveHost = (config.hostHeader ?? 'preserve') === 'preserve';
     this.targets = config.targets.map((t) => {
       const origin = new URL(t.url);
-      const { key, pool } = pools.acquire({
+      const options: PoolOptions = {
         origin,
         connections: config.pool?.connections ?? 128,
         keepAliveMs: parseDuration(config.pool?.keepAlive ?? '4s'),
         connectTimeoutMs,
         ...(origin.protocol === 'https:' ? { tls: { ...config.tls } } : {}),
-      }, config.pool?.client ?? 'native');
-      return new Target(origin, t.weight ?? 1, pool, key, config.name);
+      };
+      const { key, pool } = pools.acquire(options, config.pool?.client ?? 'native');
+      const target = new Target(origin, t.weight ?? 1, pool, key, config.name);
+      target.connectOptions = options;
+      return target;
     });
     this.#balancer = createBalancer(this.targets, balancer);
     this.#hashKey = compileHashKey(balancer.hashOn, balancer.algorithm);

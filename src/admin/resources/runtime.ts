@@ -24,7 +24,7 @@ export function runtimeAdminRoutes(plane: ControlPlane): AdminRoute[] {
       method: 'GET',
       path: '/admin/connections',
       role: 'viewer',
-      summary: 'Client connections per listener and upstream connections per target',
+      summary: 'Client connections and open WebSocket tunnels (total and per route) per listener; upstream connections per target',
       tags: ['runtime'],
       async handler() {
         const [listeners, load] = await Promise.all([plane.data.connections(), plane.data.targetLoad()]);

@@ -51,6 +51,17 @@ export const WeightedUpstreamSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const RouteWebSocketSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: true, description: 'Proxy WebSocket upgrades on this route; false answers them 400 SLUICE_ERR_UPGRADE_NOT_ALLOWED' })),
+    idleTimeout: Type.Optional(duration({ default: '60s', description: 'Close the tunnel (close frame 1001 both ways) after this long with no byte in either direction; pings count as traffic; 0 disables' })),
+    maxMessageSize: Type.Optional(size({ default: '16mb', description: 'Largest data message (all fragments, as sent on the wire); larger ones close the tunnel with 1009' })),
+    maxFrameSize: Type.Optional(size({ description: 'Largest single frame payload; larger ones close the tunnel with 1009. Defaults to maxMessageSize' })),
+  },
+  { additionalProperties: false, description: 'WebSocket (RFC 6455) proxying of Upgrade requests matched by this route' },
+);
+export type RouteWebSocketConfig = Static<typeof RouteWebSocketSchema>;
+
 export const RouteSchema = Type.Object(
   {
     name: name({ description: 'Unique route name (used in metrics, logs and the admin API)' }),
@@ -71,6 +82,7 @@ export const RouteSchema = Type.Object(
       ),
     ),
     maxBodySize: Type.Optional(size({ description: 'Overrides the listener maxBodySize for this route' })),
+    websocket: Type.Optional(RouteWebSocketSchema),
     plugins: Type.Optional(pluginMap()),
   },
   { additionalProperties: false },
