@@ -1,6 +1,8 @@
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayError, type ErrorCode } from '../../errors/index.ts';
 import { validateCall } from './request-head.ts';
+import { tlsContextOptions } from './target.ts';
+import { isTlsError } from './tls-errors.ts';
 import { latin1, MAX_HEAD_BYTES } from './response-parser.ts';
 import type {
   CallHandle,
@@ -33,6 +35,7 @@ function flat(raw: Buffer[] | string[] | null): string[] {
 function classify(err: NodeJS.ErrnoException, sent: boolean, bodyFailed: boolean): ErrorCode {
   const code = err.code ?? '';
   if (bodyFailed) return 'SLUICE_ERR_CLIENT_ABORTED';
+  if (isTlsError(code)) return 'SLUICE_ERR_UPSTREAM_TLS';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'SLUICE_ERR_UPSTREAM_TIMEOUT';
   if (
@@ -141,6 +144,7 @@ class UndiciTargetPool implements TargetPool {
         timeout: options.connectTimeoutMs,
         rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
         ...(options.tls?.servername !== undefined ? { servername: options.tls.servername } : {}),
+        ...(tlsContextOptions(options.tls) ?? {}),
       },
     });
     this.pool.on('connect', () => this.connectsTotal++);
