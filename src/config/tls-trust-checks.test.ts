@@ -16,7 +16,7 @@ describe('TLS trust checks', { skip: !hasOpenssl() && 'openssl CLI not found' },
     const issues: ConfigIssue[] = [];
     caBundleIssues(ca.ca, '/x/ca', Date.now(), issues);
     crlIssues(ca.crl(), ca.ca, '/x/crl', issues);
-    assert.deepEqual(issues, []);
+    assert.equal(issues.length, 0);
     caBundleIssues('hello', '/x/ca', Date.now(), issues);
     crlIssues(ca.ca, ca.ca, '/x/crl', issues);
     assert.deepEqual(issues.map((i) => i.path), ['/x/ca', '/x/crl']);
