@@ -131,11 +131,11 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const tracing = new TracingManager(logging.module('tracing'));
   metrics.registerData(tracing.families());
   metrics.registerData(logMetricFamilies(logging));
-  // From the applied config, so a multi-process primary (no listeners of its own) reports them too.
-  metrics.trackCertificates(() => (snapshot === undefined ? [] : certificateInventory(snapshot.config)));
   let snapshot: Snapshot | undefined;
   let draining = false;
   let started = false;
+  // From the applied config, so a multi-process primary (no listeners of its own) reports them too.
+  metrics.trackCertificates(() => (snapshot === undefined ? [] : certificateInventory(snapshot.config)));
   const host: PipelineHost = {
     current: () => snapshot!,
     logger: logging.module('proxy'),
