@@ -24,6 +24,7 @@ import { ConfigManager, type ApplyOutcome } from './runtime/config-manager.ts';
 import type { PipelineHost } from './runtime/pipeline.ts';
 import type { Snapshot } from './runtime/snapshot.ts';
 import { ListenerSet } from './server/listener-set.ts';
+import { certificateInventory } from './server/certificate-inventory.ts';
 import { PoolCache } from './upstream/pool-cache.ts';
 import { startControlPlane, type ControlPlaneHandle } from './admin/wire.ts';
 import type { RemoteDataPlane } from './admin/control-plane.ts';
@@ -133,6 +134,8 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   let snapshot: Snapshot | undefined;
   let draining = false;
   let started = false;
+  // From the applied config, so a multi-process primary (no listeners of its own) reports them too.
+  metrics.trackCertificates(() => (snapshot === undefined ? [] : certificateInventory(snapshot.config)));
   const host: PipelineHost = {
     current: () => snapshot!,
     logger: logging.module('proxy'),

@@ -61,6 +61,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let adminAddress: AddressInfo | undefined;
   let watcher: ConfigWatcher | undefined;
   let watchFiles: string[] = [];
+  // Secret files and plugin modules of the config in force (the startup config is applied before start()).
+  let referenced: string[] = [];
   let rejected = 0;
 
   const plane: ControlPlane = {
@@ -142,6 +144,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         // The new credentials are unusable: the admin API keeps the previous ones.
         logger.error({ err: error }, 'admin auth change not applied');
       }
+      referenced = files;
       if (watcher !== undefined) await watcher.track([...watchFiles, ...files]);
     },
     configRejected: () => void rejected++,
@@ -151,7 +154,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       if (files !== undefined && files.length > 0 && manager !== undefined) {
         watchFiles = files;
         watcher = await ConfigWatcher.start({
-          files,
+          // Certificate and other secret files too: replacing them on disk reloads like a config edit.
+          files: [...files, ...referenced],
           onChange: (changed) => {
             logger.info({ changed }, 'config file changed');
             void manager!.reloadFile({ source: 'file', actor: 'file-watch' });

@@ -2,6 +2,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { suggest, type ConfigIssue } from './issues.ts';
 import type { SluiceConfig, TlsCertificateConfig } from './schema/index.ts';
+import { trustIssues, trustShapeIssues } from './tls-trust-checks.ts';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -103,6 +104,7 @@ export function tlsShapeIssues(config: Obj): ConfigIssue[] {
       }
     }
   });
+  issues.push(...trustShapeIssues(config));
   return issues;
 }
 
@@ -180,5 +182,6 @@ export function tlsCertificateIssues(config: SluiceConfig, now = Date.now()): Co
       });
     });
   });
+  issues.push(...trustIssues(config, now));
   return issues;
 }

@@ -49,6 +49,32 @@ export class GatewayMetrics {
     }
   }
 
+  /**
+   * Expiry gauges of the served certificates, read at scrape time from `source` (which must be
+   * cheap: the gateway parses certificates once per applied config).
+   */
+  trackCertificates(source: () => Iterable<{ listener: string; name: string; notBeforeSeconds: number; notAfterSeconds: number }>): void {
+    const registers = [this.registry];
+    const fill = (gauge: Gauge<'listener' | 'certificate'>, pick: (c: { notBeforeSeconds: number; notAfterSeconds: number }) => number) => {
+      gauge.reset();
+      for (const c of source()) gauge.set({ listener: c.listener, certificate: c.name }, pick(c));
+    };
+    const expiry: Gauge<'listener' | 'certificate'> = new Gauge({
+      name: 'sluice_tls_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of each certificate an https listener serves, as unix seconds (alert when it nears time())',
+      labelNames: ['listener', 'certificate'],
+      registers,
+      collect: () => fill(expiry, (c) => c.notAfterSeconds),
+    });
+    const notBefore: Gauge<'listener' | 'certificate'> = new Gauge({
+      name: 'sluice_tls_certificate_not_before_timestamp_seconds',
+      help: 'notBefore of each certificate an https listener serves, as unix seconds',
+      labelNames: ['listener', 'certificate'],
+      registers,
+      collect: () => fill(notBefore, (c) => c.notBeforeSeconds),
+    });
+  }
+
   /** Add (or replace, by name) data-plane metrics: anything with prom-client's metric shape. */
   registerData(metrics: Iterable<{ name: string }>): void {
     for (const m of metrics) {

@@ -47,6 +47,7 @@ export function forward(input: ForwardInput): void {
       authority: input.authority,
       listenerPort: listener.port,
       trustedPeer: listener.trustedPeers.has(ctx.clientIp),
+      clientCertHeaders: listener.clientCertHeaders,
     }),
   };
   const exchange = new Exchange(ctx, route, snapshot, upstream, target, input.maxBody);

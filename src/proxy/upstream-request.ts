@@ -1,6 +1,7 @@
 import type { RequestContext } from '../runtime/context.ts';
 import type { ProxySettings } from '../runtime/snapshot.ts';
 import { HeaderList } from '../runtime/headers.ts';
+import { applyClientCertHeaders, type ClientCertHeaders } from '../server/client-cert.ts';
 import { forwardableRequestHeaders, forwardedNode, joinedHeader } from './headers.ts';
 
 const VIA = '1.1 sluice';
@@ -14,6 +15,8 @@ export interface ForwardingInput {
   authority: string;
   listenerPort: number;
   trustedPeer: boolean;
+  /** mTLS listener identity headers: stripped from the client's, set from the verified certificate. */
+  clientCertHeaders?: ClientCertHeaders | undefined;
 }
 
 /** The upstream request headers: client headers minus hop-by-hop, plus the forwarding headers. */
@@ -44,6 +47,7 @@ export function buildUpstreamHeaders(input: ForwardingInput): HeaderList {
   const priorVia = joinedHeader(raw, 'via');
   if (settings.via) headers.add('via', priorVia === undefined ? VIA : `${priorVia}, ${VIA}`);
   else if (priorVia !== undefined) headers.add('via', priorVia);
+  if (input.clientCertHeaders !== undefined) applyClientCertHeaders(headers, ctx.req.socket, input.clientCertHeaders);
   return headers;
 }
 

@@ -15,6 +15,25 @@ export interface TargetInfo {
   readonly url: string;
 }
 
+/** A client certificate verified by an mTLS listener (parsed once per connection). */
+export interface ClientCertInfo {
+  /** Subject DN, RFC 2253-like one line: "CN=client,O=Example". */
+  readonly subject: string;
+  readonly issuer: string;
+  readonly sans: {
+    readonly dns: readonly string[];
+    readonly uri: readonly string[];
+    readonly email: readonly string[];
+    readonly ip: readonly string[];
+  };
+  /** SHA-256 fingerprint, upper-case hex bytes separated by colons. */
+  readonly fingerprint256: string;
+  /** Serial number, upper-case hex. */
+  readonly serial: string;
+  /** ISO 8601. */
+  readonly notAfter: string;
+}
+
 /**
  * Per-request state, created once per request and passed to every plugin phase. Fields the
  * pipeline owns are readonly; `state` is the plugins' scratch space (namespace keys by plugin).
@@ -29,6 +48,11 @@ export interface RequestContext {
   readonly scheme: 'http' | 'https';
   readonly clientIp: string;
   readonly clientPort: number;
+  /**
+   * The verified client certificate on listeners with `tls.clientAuth`; undefined when there is
+   * none (optional mode without a valid certificate, or no clientAuth on the listener).
+   */
+  readonly clientCert?: ClientCertInfo | undefined;
   readonly method: string;
   /** Host without port, lower-cased. */
   readonly host: string;

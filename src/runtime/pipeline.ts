@@ -12,6 +12,7 @@ import { parseRequestHead } from './request-head.ts';
 import { nextRequestId } from './request-id.ts';
 import { sendDirect, sendProblem } from './respond.ts';
 import type { CompiledRoute, Snapshot } from './snapshot.ts';
+import { clientCertOf, type ClientCertHeaders } from '../server/client-cert.ts';
 
 /** Per-listener settings the pipeline needs, fixed when the listener starts. */
 export interface ListenerRuntime {
@@ -21,6 +22,10 @@ export interface ListenerRuntime {
   maxBodySize: number;
   /** Peers whose X-Forwarded-Proto/-Host/-Port are kept; others get ours. */
   trustedPeers: ReadonlySet<string>;
+  /** mTLS (`tls.clientAuth`): expose the verified client certificate on the context. */
+  clientAuth: boolean;
+  /** Client identity headers forwarded upstream (and stripped from client requests). */
+  clientCertHeaders: ClientCertHeaders | undefined;
 }
 
 export interface PipelineHost {
@@ -59,6 +64,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, listener: List
     scheme: listener.scheme,
     clientIp: plainIp(socket.remoteAddress),
     clientPort: socket.remotePort ?? 0,
+    clientCert: listener.clientAuth ? clientCertOf(socket) : undefined,
     method: req.method ?? 'GET',
     host: '',
     path: req.url ?? '/',

@@ -7,6 +7,7 @@ import { TunnelSet } from '../proxy/websocket-tunnel.ts';
 import { handleRequest, type ListenerRuntime, type PipelineHost } from '../runtime/pipeline.ts';
 import { handleUpgrade } from '../runtime/upgrade.ts';
 import { handleClientError } from './client-error.ts';
+import { compileClientCertHeaders } from './client-cert.ts';
 import { SniContexts, type CertificateInfo } from './tls-contexts.ts';
 
 const DEFAULT_HANDSHAKE_TIMEOUT = '10s';
@@ -41,6 +42,8 @@ export class PublicListener {
       port: config.port,
       maxBodySize: parseSize(config.limits?.maxBodySize ?? '10mb'),
       trustedPeers: new Set(config.trustForwardedFrom ?? []),
+      clientAuth: config.tls?.clientAuth !== undefined,
+      clientCertHeaders: compileClientCertHeaders(config.tls?.clientAuth),
     };
     const options: http.ServerOptions = {
       maxHeaderSize: parseSize(config.limits?.maxHeaderSize ?? '16kb'),
@@ -82,6 +85,8 @@ export class PublicListener {
   update(config: ListenerConfig): void {
     this.runtime.maxBodySize = parseSize(config.limits?.maxBodySize ?? '10mb');
     this.runtime.trustedPeers = new Set(config.trustForwardedFrom ?? []);
+    this.runtime.clientAuth = config.tls?.clientAuth !== undefined;
+    this.runtime.clientCertHeaders = compileClientCertHeaders(config.tls?.clientAuth);
     const timeouts = config.timeouts ?? {};
     this.server.headersTimeout = parseDuration(timeouts.headers ?? '20s');
     this.server.requestTimeout = parseDuration(timeouts.request ?? '5m');
@@ -90,6 +95,7 @@ export class PublicListener {
     if (this.#tls !== undefined && config.tls !== undefined) {
       const contexts = new SniContexts(config.tls);
       // The server's own context serves clients without SNI; established connections keep theirs.
+      // It also carries the client-certificate policy (mTLS mode, CA, CRL) for new handshakes.
       (this.server as unknown as https.Server).setSecureContext(contexts.defaultOptions());
       this.#tls = contexts;
       setHandshakeTimeout(this.server, parseDuration(config.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT));

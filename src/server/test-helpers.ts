@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,6 +25,12 @@ export interface CertOptions {
   /** DNS subject alternative names (none: no SAN extension). */
   dns?: string[];
   days?: number;
+  /** URI, email and IP subject alternative names (client certificates). */
+  uris?: string[];
+  emails?: string[];
+  ips?: string[];
+  /** Mark it for client authentication (extendedKeyUsage clientAuth), for mTLS tests. */
+  client?: boolean;
   /** `openssl ca` dates (YYYYMMDDHHMMSSZ), for expired or not-yet-valid certificates. */
   startDate?: string;
   endDate?: string;
@@ -37,8 +43,9 @@ export class TestCa {
   readonly ca: string;
   #serial = 1;
 
-  constructor() {
-    this.#openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(this.dir, 'ca.key'), '-out', this.caFile, '-subj', '/CN=Sluice Test CA', '-days', '2');
+  /** `name`: the CA's CN; give CAs of one test distinct names (OpenSSL picks an issuer by name). */
+  constructor(name = 'Sluice Test CA') {
+    this.#openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(this.dir, 'ca.key'), '-out', this.caFile, '-subj', `/CN=${name}`, '-days', '2');
     this.ca = readFileSync(this.caFile, 'utf8');
   }
 
@@ -54,7 +61,13 @@ export class TestCa {
     const ext = join(this.dir, `${file}.ext`);
     const serial = String(this.#serial++).padStart(2, '0');
     this.#openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${options.cn}`);
-    const san = options.dns === undefined ? '' : `subjectAltName = ${options.dns.map((d) => `DNS:${d}`).join(', ')}\n`;
+    const names = [
+      ...(options.dns ?? []).map((d) => `DNS:${d}`),
+      ...(options.uris ?? []).map((u) => `URI:${u}`),
+      ...(options.emails ?? []).map((e) => `email:${e}`),
+      ...(options.ips ?? []).map((i) => `IP:${i}`),
+    ];
+    const san = (names.length === 0 ? '' : `subjectAltName = ${names.join(', ')}\n`) + (options.client === true ? 'extendedKeyUsage = clientAuth\n' : '');
     writeFileSync(ext, `[ext]\nbasicConstraints = CA:FALSE\n${san}`);
     if (options.startDate !== undefined || options.endDate !== undefined) {
       const db = join(this.dir, `${file}.db`);
@@ -71,6 +84,33 @@ export class TestCa {
       this.#openssl('x509', '-req', '-in', csr, '-CA', this.caFile, '-CAkey', join(this.dir, 'ca.key'), '-set_serial', serial, '-out', certFile, '-days', String(options.days ?? 2), '-extfile', ext, '-extensions', 'ext');
     }
     return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  }
+
+  /** Revoke a certificate this CA issued (recorded in the CA's database for `crl()`). */
+  revoke(cert: TestCert): void {
+    this.#openssl('ca', '-batch', '-config', this.#crlConfig(), '-revoke', cert.certFile);
+  }
+
+  /** A PEM CRL listing the certificates revoked so far (valid one day). */
+  crl(): string {
+    const out = join(this.dir, 'crl.pem');
+    this.#openssl('ca', '-batch', '-config', this.#crlConfig(), '-gencrl', '-out', out);
+    return readFileSync(out, 'utf8');
+  }
+
+  /** Minimal `openssl ca` setup (database, CRL number) created on first use. */
+  #crlConfig(): string {
+    const cnf = join(this.dir, 'crl.cnf');
+    if (!existsSync(cnf)) {
+      writeFileSync(join(this.dir, 'index.txt'), '');
+      writeFileSync(join(this.dir, 'crlnumber'), '01\n');
+      writeFileSync(
+        cnf,
+        `[ca]\ndefault_ca = d\n[d]\ndatabase = ${join(this.dir, 'index.txt')}\ncrlnumber = ${join(this.dir, 'crlnumber')}\n` +
+          `certificate = ${this.caFile}\nprivate_key = ${join(this.dir, 'ca.key')}\ndefault_md = sha256\ndefault_crl_days = 1\n`,
+      );
+    }
+    return cnf;
   }
 
   cleanup(): void {

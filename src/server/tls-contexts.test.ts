@@ -6,6 +6,8 @@ import type { PipelineHost } from '../runtime/pipeline.ts';
 import { PublicListener } from './listener.ts';
 import { SniContexts } from './tls-contexts.ts';
 
+const pick = (o: { requestCert: boolean; rejectUnauthorized: boolean; ca?: unknown }) => ({ requestCert: o.requestCert, rejectUnauthorized: o.rejectUnauthorized, ca: o.ca });
+
 describe('SNI certificate choice', { skip: !hasOpenssl() && 'openssl CLI not found' }, () => {
   let ca: TestCa;
   let a: TestCert;
@@ -19,6 +21,13 @@ describe('SNI certificate choice', { skip: !hasOpenssl() && 'openssl CLI not fou
     d = ca.issue('d', { cn: 'default.test', dns: ['default.test'] });
   });
   after(() => ca.cleanup());
+
+  it('carries the client-certificate policy: none, required, optional', () => {
+    const certificates = [{ name: 'a', cert: a.cert, key: a.key }];
+    assert.deepEqual(pick(new SniContexts({ certificates }).defaultOptions()), { requestCert: false, rejectUnauthorized: true, ca: undefined });
+    assert.deepEqual(pick(new SniContexts({ certificates, clientAuth: { mode: 'required', ca: ca.ca } }).defaultOptions()), { requestCert: true, rejectUnauthorized: true, ca: ca.ca });
+    assert.deepEqual(pick(new SniContexts({ certificates, clientAuth: { mode: 'optional', ca: ca.ca } }).defaultOptions()), { requestCert: true, rejectUnauthorized: false, ca: ca.ca });
+  });
 
   it('picks exact, then one-label wildcard, then the default', () => {
     const sni = new SniContexts({

@@ -35,15 +35,21 @@ export class SniContexts {
   readonly #wildcard = new Map<string, Entry>();
   readonly #entries: Entry[] = [];
   readonly #default: Entry;
+  readonly #verify: { requestCert: boolean; rejectUnauthorized: boolean };
 
   constructor(config: TlsConfig) {
     const minVersion = config.minVersion ?? 'TLSv1.2';
+    const auth = config.clientAuth;
+    // Client-certificate trust goes into every context: the SNI-selected one verifies the peer.
+    const trust: SecureContextOptions =
+      auth === undefined ? {} : { ca: String(auth.ca), ...(auth.crl === undefined ? {} : { crl: String(auth.crl) }) };
+    this.#verify = { requestCert: auth !== undefined, rejectUnauthorized: auth?.mode !== 'optional' };
     config.certificates.forEach((cert, index) => {
       const pem = String(cert.cert);
       const key = String(cert.key);
       const leaf = parseCertificateChain(pem)[0]!;
       const name = certificateName(cert, index);
-      const options: SecureContextOptions = { cert: pem, key, minVersion, ...(config.ciphers === undefined ? {} : { ciphers: config.ciphers }) };
+      const options: SecureContextOptions = { cert: pem, key, minVersion, ...trust, ...(config.ciphers === undefined ? {} : { ciphers: config.ciphers }) };
       const serverNames = effectiveServerNames(cert, leaf);
       const entry: Entry = {
         context: createSecureContext(options),
@@ -94,9 +100,13 @@ export class SniContexts {
     return this.#default;
   }
 
-  /** Options for the server's own (default) context: used when the client sends no SNI. */
-  defaultOptions(): SecureContextOptions {
-    return this.#default.options;
+  /**
+   * Options for the server's own (default) context, used when the client sends no SNI, plus the
+   * client-certificate policy (`requestCert`/`rejectUnauthorized`, which setSecureContext also
+   * applies to new connections on reload).
+   */
+  defaultOptions(): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+    return { ...this.#default.options, ...this.#verify };
   }
 
   certificates(): CertificateInfo[] {

@@ -1,4 +1,13 @@
-import type { PoolFactory, PoolOptions, TargetPool } from '../proxy/client/types.ts';
+import { createHash } from 'node:crypto';
+import type { PoolFactory, PoolOptions, TargetPool, UpstreamTlsOptions } from '../proxy/client/types.ts';
+
+/** TLS part of a pool's identity: a changed CA, client certificate or key makes a new pool. */
+function tlsKey(t: UpstreamTlsOptions): string {
+  const pem = t.ca === undefined && t.cert === undefined && t.key === undefined
+    ? ''
+    : createHash('sha256').update(`${t.ca ?? ''}\0${t.cert ?? ''}\0${t.key ?? ''}`).digest('base64url');
+  return `${t.rejectUnauthorized ?? true}:${t.servername ?? ''}:${t.minVersion ?? ''}:${pem}`;
+}
 
 interface Entry {
   pool: TargetPool;
@@ -17,7 +26,7 @@ export class PoolCache {
   constructor(private readonly factories: Readonly<Record<string, PoolFactory>>) {}
 
   static keyOf(options: PoolOptions, client: string): string {
-    const tls = options.tls === undefined ? '' : `${options.tls.rejectUnauthorized ?? true}:${options.tls.servername ?? ''}`;
+    const tls = options.tls === undefined ? '' : tlsKey(options.tls);
     return `${client}|${options.origin.origin}|${options.connections}|${options.keepAliveMs}|${options.connectTimeoutMs}|${tls}`;
   }
 

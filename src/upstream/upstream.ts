@@ -1,7 +1,7 @@
 import type { UpstreamConfig } from '../config/schema/index.ts';
 import { parseDuration } from '../config/units.ts';
 import type { UpstreamSeries } from '../observability/request-metrics.ts';
-import type { PoolOptions, TargetPool } from '../proxy/client/types.ts';
+import type { PoolOptions, TargetPool, UpstreamTlsOptions } from '../proxy/client/types.ts';
 import type { TargetInfo } from '../runtime/context.ts';
 import { createBalancer } from './balancer/index.ts';
 import { compileHashKey, type HashKeyExtractor } from './balancer/hash-key.ts';
@@ -65,6 +65,7 @@ export class Upstream {
     this.responseTimeoutMs = parseDuration(timeouts.response ?? '60s');
     this.bodyIdleTimeoutMs = parseDuration(timeouts.bodyIdle ?? '60s');
     this.preserveHost = (config.hostHeader ?? 'preserve') === 'preserve';
+    const tls = upstreamTlsOptions(config.tls);
     this.targets = config.targets.map((t) => {
       const origin = new URL(t.url);
       const options: PoolOptions = {
@@ -72,7 +73,7 @@ export class Upstream {
         connections: config.pool?.connections ?? 128,
         keepAliveMs: parseDuration(config.pool?.keepAlive ?? '4s'),
         connectTimeoutMs,
-        ...(origin.protocol === 'https:' ? { tls: { ...config.tls } } : {}),
+        ...(origin.protocol === 'https:' ? { tls } : {}),
       };
       const { key, pool } = pools.acquire(options, config.pool?.client ?? 'native');
       const target = new Target(origin, t.weight ?? 1, pool, key, config.name);
@@ -92,4 +93,23 @@ export class Upstream {
   poolKeys(): string[] {
     return this.targets.map((t) => t.poolKey);
   }
+}
+
+/** Upstream `tls` with its secrets (already resolved to PEM text) as plain strings. */
+function upstreamTlsOptions(t: UpstreamConfig['tls']): UpstreamTlsOptions {
+  if (t === undefined) return {};
+  const text = (v: unknown) => (v === undefined ? undefined : String(v));
+  const out: UpstreamTlsOptions = {};
+  if (t.rejectUnauthorized !== undefined) out.rejectUnauthorized = t.rejectUnauthorized;
+  if (t.servername !== undefined) out.servername = t.servername;
+  if (t.minVersion !== undefined) out.minVersion = t.minVersion;
+  const ca = text(t.ca);
+  const cert = text(t.cert);
+  const key = text(t.key);
+  if (ca !== undefined) out.ca = ca;
+  if (cert !== undefined && key !== undefined) {
+    out.cert = cert;
+    out.key = key;
+  }
+  return out;
 }

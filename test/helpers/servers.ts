@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createGateway, type Gateway } from '../../src/index.ts';
+import { createGateway, type Gateway, type PluginDefinition } from '../../src/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Writable } from 'node:stream';
 
@@ -78,7 +78,7 @@ export interface TestGateway {
 }
 
 /** Start a real gateway on 127.0.0.1:0 with the given config (admin off unless configured). */
-export async function startGateway(config: Record<string, unknown>): Promise<TestGateway> {
+export async function startGateway(config: Record<string, unknown>, plugins: PluginDefinition[] = []): Promise<TestGateway> {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -92,7 +92,7 @@ export async function startGateway(config: Record<string, unknown>): Promise<Tes
     ...config,
   };
   const accessLogSink = { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) };
-  const gateway = await createGateway(full, { logger: createLogger({ level: 'info', destination: sink }), accessLogSink });
+  const gateway = await createGateway(full, { logger: createLogger({ level: 'info', destination: sink }), accessLogSink, plugins });
   await gateway.start();
   const address = [...gateway.addresses().values()][0]!;
   return {

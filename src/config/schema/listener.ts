@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { duration, name, secret, size } from './common.ts';
 
+const headerName = (description: string) => Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', maxLength: 128, description });
+
 export const TlsCertificateSchema = Type.Object(
   {
     name: Type.Optional(name({ description: 'Certificate name (for defaultCertificate, metrics and the admin API); default "cert-<index>"' })),
@@ -17,6 +19,33 @@ export const TlsCertificateSchema = Type.Object(
 );
 export type TlsCertificateConfig = Static<typeof TlsCertificateSchema>;
 
+export const ClientAuthSchema = Type.Object(
+  {
+    mode: Type.Union([Type.Literal('required'), Type.Literal('optional')], {
+      description: 'required: the handshake fails without a valid client certificate; optional: connections without one (or with an unverifiable one) are accepted with no client identity',
+    }),
+    ca: secret({ description: 'PEM bundle of the CA certificates client certificates must chain to (replaces the system roots)' }),
+    crl: Type.Optional(secret({ description: 'PEM certificate revocation list(s) issued by those CAs; revoked client certificates are refused' })),
+    forwardHeaders: Type.Optional(
+      Type.Object(
+        {
+          subject: Type.Optional(headerName('Header carrying the verified client certificate subject DN, e.g. "x-client-cert-subject"')),
+          fingerprint: Type.Optional(headerName('Header carrying its SHA-256 fingerprint (hex, colon separated), e.g. "x-client-cert-fingerprint"')),
+          sans: Type.Optional(headerName('Header carrying its subject alternative names ("DNS:a, URI:b, email:c, IP:d"), e.g. "x-client-cert-sans"')),
+          serial: Type.Optional(headerName('Header carrying its serial number (hex), e.g. "x-client-cert-serial"')),
+          cert: Type.Optional(headerName('Header carrying the URL-encoded PEM leaf certificate (as nginx $ssl_client_escaped_cert), e.g. "x-forwarded-client-cert"')),
+        },
+        {
+          additionalProperties: false,
+          description: 'Headers sent upstream with the verified client identity. These names are always removed from client requests on this listener, so a client cannot spoof them',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ClientAuthConfig = Static<typeof ClientAuthSchema>;
+
 export const TlsSchema = Type.Object(
   {
     certificates: Type.Array(TlsCertificateSchema, { minItems: 1, description: 'Certificates, chosen per connection by the SNI name' }),
@@ -26,6 +55,7 @@ export const TlsSchema = Type.Object(
     ),
     ciphers: Type.Optional(Type.String({ minLength: 1, description: 'OpenSSL cipher list for TLSv1.2 (default: Node\'s default list)' })),
     handshakeTimeout: Type.Optional(duration({ default: '10s', description: 'Time a client has to complete the TLS handshake' })),
+    clientAuth: Type.Optional(ClientAuthSchema),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { duration, name } from './common.ts';
+import { duration, name, secret } from './common.ts';
 
 export const TargetSchema = Type.Object(
   {
@@ -54,6 +54,19 @@ export const UpstreamTimeoutsSchema = Type.Object(
 );
 export type UpstreamTimeoutsConfig = Static<typeof UpstreamTimeoutsSchema>;
 
+export const UpstreamTlsSchema = Type.Object(
+  {
+    rejectUnauthorized: Type.Optional(Type.Boolean({ default: true, description: 'Verify https targets\' certificates' })),
+    servername: Type.Optional(Type.String({ description: 'SNI name sent to https targets, also the name their certificate is checked against (default: the target host when it is a name)' })),
+    ca: Type.Optional(secret({ description: 'PEM bundle of CA certificates trusted for https targets; when set it REPLACES the system roots (Node semantics)' })),
+    cert: Type.Optional(secret({ description: 'PEM client certificate chain presented to https targets that require one (upstream mTLS); needs `key`' })),
+    key: Type.Optional(secret({ description: 'PEM private key of `cert`' })),
+    minVersion: Type.Optional(Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2', description: 'Lowest TLS version offered to https targets' })),
+  },
+  { additionalProperties: false },
+);
+export type UpstreamTlsConfig = Static<typeof UpstreamTlsSchema>;
+
 export const UpstreamSchema = Type.Object(
   {
     name: name({ description: 'Unique upstream name, referenced by routes' }),
@@ -82,15 +95,7 @@ export const UpstreamSchema = Type.Object(
         description: 'Host header sent upstream: the client\'s (preserve) or the target\'s host:port (target)',
       }),
     ),
-    tls: Type.Optional(
-      Type.Object(
-        {
-          rejectUnauthorized: Type.Optional(Type.Boolean({ default: true, description: 'Verify https targets\' certificates' })),
-          servername: Type.Optional(Type.String({ description: 'SNI name sent to https targets' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    tls: Type.Optional(UpstreamTlsSchema),
   },
   { additionalProperties: false },
 );

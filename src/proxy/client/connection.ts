@@ -4,6 +4,7 @@ import { BodyWriter, type BodyWriterEvents } from './body-writer.ts';
 import type { RawCall } from './raw-call.ts';
 import { EOF_COMPLETE, EOF_IDLE, ResponseParser, type ParserEvents } from './response-parser.ts';
 import { connectTo, type Target } from './target.ts';
+import { isTlsError } from './tls-errors.ts';
 
 /** The pool, as a connection sees it. */
 export interface ConnectionOwner {
@@ -204,6 +205,11 @@ export class Connection implements ParserEvents, BodyWriterEvents {
     const state = this.state;
     if (state === C_CLOSED) return;
     const code = err.code ?? 'unknown';
+    // TLS 1.3 reports a refused client certificate after the handshake: still a TLS failure.
+    if (this.target.secure && isTlsError(code) && (state === C_CONNECTING || (state === C_BUSY && this.call !== null && !this.parser.responseBytesSeen))) {
+      if (state === C_CONNECTING) return this.connectFailed('SLUICE_ERR_UPSTREAM_TLS', `upstream TLS handshake failed (${code})`, err);
+      return this.failCall('SLUICE_ERR_UPSTREAM_TLS', `upstream TLS handshake failed (${code})`, err);
+    }
     if (state === C_CONNECTING) {
       const gwCode = code === 'ETIMEDOUT' ? 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT' : 'SLUICE_ERR_UPSTREAM_CONNECT';
       return this.connectFailed(gwCode, `upstream connect failed (${code})`, err);

@@ -13,7 +13,20 @@ export interface PoolOptions {
   /** Idle upstream connections are closed after this many ms. */
   keepAliveMs: number;
   connectTimeoutMs: number;
-  tls?: { rejectUnauthorized?: boolean; servername?: string };
+  tls?: UpstreamTlsOptions;
+}
+
+/** TLS settings for https targets (PEM text already resolved from secrets). */
+export interface UpstreamTlsOptions {
+  rejectUnauthorized?: boolean;
+  /** SNI and the name the target certificate is checked against. */
+  servername?: string;
+  /** Trusted CAs: replaces the system roots when set (node semantics). */
+  ca?: string;
+  /** Client certificate and key for targets that require one. */
+  cert?: string;
+  key?: string;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export interface UpstreamCall {

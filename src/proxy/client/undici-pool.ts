@@ -1,6 +1,8 @@
-import { Pool, type Dispatcher } from 'undici';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { GatewayError, type ErrorCode } from '../../errors/index.ts';
 import { validateCall } from './request-head.ts';
+import { tlsContextOptions } from './target.ts';
+import { isTlsError } from './tls-errors.ts';
 import { latin1, MAX_HEAD_BYTES } from './response-parser.ts';
 import type {
   CallHandle,
@@ -33,6 +35,7 @@ function flat(raw: Buffer[] | string[] | null): string[] {
 function classify(err: NodeJS.ErrnoException, sent: boolean, bodyFailed: boolean): ErrorCode {
   const code = err.code ?? '';
   if (bodyFailed) return 'SLUICE_ERR_CLIENT_ABORTED';
+  if (isTlsError(code)) return 'SLUICE_ERR_UPSTREAM_TLS';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'SLUICE_ERR_UPSTREAM_TIMEOUT';
   if (
@@ -61,6 +64,7 @@ class UndiciCall implements Dispatcher.DispatchHandler, CallHandle {
   constructor(
     private readonly call: UpstreamCall,
     private readonly handler: ResponseHandler,
+    private readonly tlsAlerts: ReadonlyMap<number, string>,
   ) {}
 
   // ── CallHandle ──
@@ -109,6 +113,9 @@ class UndiciCall implements Dispatcher.DispatchHandler, CallHandle {
   onError(err: Error): void {
     const body = this.call.body;
     const bodyFailed = body !== null && (body.errored !== null || (body.destroyed && !body.readableEnded));
+    const port = (err as { socket?: { localPort?: number } }).socket?.localPort;
+    const alert = port === undefined || this.started ? undefined : this.tlsAlerts.get(port);
+    if (alert !== undefined) return this.fail('SLUICE_ERR_UPSTREAM_TLS', `upstream TLS handshake failed (${alert})`, err);
     const code = classify(err as NodeJS.ErrnoException, this.sent, bodyFailed);
     this.fail(code, `upstream request failed (${(err as NodeJS.ErrnoException).code ?? err.name})`, err);
   }
@@ -129,6 +136,8 @@ class UndiciTargetPool implements TargetPool {
   private readonly pool: Pool;
   private closed = false;
   private connectsTotal = 0;
+  /** TLS alert codes by local port of sockets not yet closed. */
+  private readonly tlsAlerts = new Map<number, string>();
 
   constructor(options: PoolOptions) {
     this.pool = new Pool(options.origin, {
@@ -137,18 +146,43 @@ class UndiciTargetPool implements TargetPool {
       keepAliveTimeout: options.keepAliveMs,
       keepAliveMaxTimeout: options.keepAliveMs,
       maxHeaderSize: MAX_HEAD_BYTES,
-      connect: {
-        timeout: options.connectTimeoutMs,
-        rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
-        ...(options.tls?.servername !== undefined ? { servername: options.tls.servername } : {}),
-      },
+      connect: this.connector(options),
     });
     this.pool.on('connect', () => this.connectsTotal++);
   }
 
+  /**
+   * undici's connector with the SNI name fixed per pool, watching TLS sockets for alerts: with TLS 1.3 a target refusing our client
+   * certificate says so after the handshake, and undici reports only "other side closed" — the
+   * alert seen here (by local port, until the socket has closed) turns that into a TLS error.
+   */
+  private connector(options: PoolOptions): buildConnector.connector {
+    const base = buildConnector({
+      timeout: options.connectTimeoutMs,
+      rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
+      ...(options.tls?.servername !== undefined ? { servername: options.tls.servername } : {}),
+      ...(tlsContextOptions(options.tls) ?? {}),
+    });
+    if (options.origin.protocol !== 'https:') return base;
+    const servername = options.tls?.servername;
+    return ({ servername: _fromHostHeader, ...opts }, callback) =>
+      // undici would take SNI from the request's Host header: use the configured name, else the target host.
+      base(servername === undefined ? opts : { ...opts, servername }, (...args) => {
+        const socket = args[1];
+        if (socket != null) {
+          socket.on('error', (err: NodeJS.ErrnoException) => {
+            if (isTlsError(err.code) && socket.localPort !== undefined) this.tlsAlerts.set(socket.localPort, err.code!);
+          });
+          // After undici's own close handling (which fails the call) has run.
+          socket.once('close', () => setImmediate(() => socket.localPort !== undefined && this.tlsAlerts.delete(socket.localPort)));
+        }
+        callback(...args);
+      });
+  }
+
   request(call: UpstreamCall, handler: ResponseHandler): CallHandle {
     const headers = validateCall(call);
-    const uc = new UndiciCall(call, handler);
+    const uc = new UndiciCall(call, handler, this.tlsAlerts);
     if (this.closed) {
       process.nextTick(failClosed, uc);
       return uc;
