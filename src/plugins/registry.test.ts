@@ -41,7 +41,7 @@ describe('plugin registry', () => {
 
   it('registers every built-in plugin', () => {
     const registry = createPluginRegistry(builtinPlugins);
-    assert.deepEqual([...registry.keys()].sort(), ['request-headers', 'request-id', 'response-headers']);
+    assert.deepEqual([...registry.keys()].sort(), ['cors', 'request-headers', 'request-id', 'response-headers']);
   });
 
   it('resolves config maps into entries with paths, rejecting unknown plugins', () => {

@@ -65,13 +65,17 @@ export class Upstream {
     this.preserveHost = (config.hostHeader ?? 'preserve') === 'preserve';
     this.targets = config.targets.map((t) => {
       const origin = new URL(t.url);
+      const h2c = origin.protocol === 'h2c:';
+      const http2 = h2c || config.protocol === 'http2';
+      // Pools connect to http:/https: origins; h2c: only says "HTTP/2 cleartext".
+      const poolOrigin = h2c ? new URL(`http://${origin.host}`) : origin;
       const { key, pool } = pools.acquire({
-        origin,
+        origin: poolOrigin,
         connections: config.pool?.connections ?? 128,
         keepAliveMs: parseDuration(config.pool?.keepAlive ?? '4s'),
         connectTimeoutMs,
         ...(origin.protocol === 'https:' ? { tls: { ...config.tls } } : {}),
-      }, config.pool?.client ?? 'native');
+      }, http2 ? 'h2' : (config.pool?.client ?? 'native'));
       return new Target(origin, t.weight ?? 1, pool, key, config.name);
     });
     this.#balancer = createBalancer(this.targets, balancer);

@@ -1,0 +1,134 @@
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { RequestContext } from '../runtime/context.ts';
+import type { HeaderList } from '../runtime/headers.ts';
+import { encodeGrpcMessage, formatGrpcTimeout, grpcKind, parseGrpcTimeout, type GrpcKind } from './grpc.ts';
+import { Base64Decoder, encodeChunk, trailerFrame } from './grpc-web.ts';
+
+/**
+ * What differs for gRPC and gRPC-Web exchanges, chosen ONCE per request (forward.ts) so the
+ * plain HTTP path pays a single `codec === undefined` check.
+ */
+export interface ExchangeCodec {
+  readonly kind: GrpcKind;
+  /** Whole-call deadline in ms from the request start (0 = none): min(grpc-timeout, route timeout). */
+  readonly deadlineMs: number;
+  /** Upstream request headers: gRPC content-type, `te: trailers`, the remaining grpc-timeout. */
+  requestHeaders(headers: HeaderList, ctx: RequestContext): void;
+  /** The body sent upstream, and its length (null = unknown). */
+  requestBody(body: Readable | null, length: number | null): { body: Readable | null; length: number | null };
+  /** Upstream response headers before they go to the client. */
+  responseHeaders(headers: HeaderList): void;
+  /** A response body chunk as written to the client. */
+  data(chunk: Buffer): Buffer;
+  /** Finish a response whose head went out: trailers as HTTP trailers (gRPC) or a trailer frame (gRPC-Web). */
+  end(res: ServerResponse, trailers: readonly string[]): number;
+  /** Fail a response whose head went out with a status instead of cutting the connection. */
+  fail(res: ServerResponse, status: number, message: string): number;
+}
+
+function setTimeoutHeader(headers: HeaderList, ctx: RequestContext, deadlineMs: number): void {
+  if (deadlineMs <= 0) return;
+  // Propagate the budget left, not the one received: time already spent here is gone.
+  headers.set('grpc-timeout', formatGrpcTimeout(deadlineMs - (performance.now() - ctx.startMono)));
+}
+
+class NativeCodec implements ExchangeCodec {
+  readonly kind = 'grpc' as const;
+  constructor(readonly deadlineMs: number) {}
+
+  requestHeaders(headers: HeaderList, ctx: RequestContext): void {
+    headers.set('te', 'trailers');
+    setTimeoutHeader(headers, ctx, this.deadlineMs);
+  }
+
+  requestBody(body: Readable | null, length: number | null): { body: Readable | null; length: number | null } {
+    return { body, length };
+  }
+
+  responseHeaders(): void {}
+
+  data(chunk: Buffer): Buffer {
+    return chunk;
+  }
+
+  end(res: ServerResponse, trailers: readonly string[]): number {
+    if (trailers.length > 0) {
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
+      res.addTrailers(pairs);
+    }
+    res.end();
+    return 0;
+  }
+
+  fail(res: ServerResponse, status: number, message: string): number {
+    res.addTrailers({ 'grpc-status': String(status), 'grpc-message': encodeGrpcMessage(message) });
+    res.end();
+    return 0;
+  }
+}
+
+/** gRPC-Web (binary or text) from a browser ↔ native gRPC upstream. */
+class WebCodec implements ExchangeCodec {
+  constructor(
+    readonly kind: 'grpc-web' | 'grpc-web-text',
+    readonly deadlineMs: number,
+    /** The client's content-type (`…+proto` kept), echoed on the response. */
+    private readonly clientType: string,
+  ) {}
+
+  requestHeaders(headers: HeaderList, ctx: RequestContext): void {
+    const suffix = /\+[a-z0-9.-]+/i.exec(this.clientType)?.[0] ?? '';
+    headers.set('content-type', `application/grpc${suffix}`);
+    headers.set('te', 'trailers');
+    // Browser-only markers; the upstream speaks plain gRPC.
+    headers.delete('x-grpc-web');
+    setTimeoutHeader(headers, ctx, this.deadlineMs);
+  }
+
+  requestBody(body: Readable | null, length: number | null): { body: Readable | null; length: number | null } {
+    if (body === null || this.kind === 'grpc-web') return { body, length };
+    const decoder = new Base64Decoder();
+    body.on('error', (error) => decoder.destroy(error));
+    return { body: body.pipe(decoder), length: null };
+  }
+
+  responseHeaders(headers: HeaderList): void {
+    headers.set('content-type', this.clientType);
+    // The trailer frame is appended to the body: the upstream's length (if any) no longer holds.
+    headers.delete('content-length');
+  }
+
+  data(chunk: Buffer): Buffer {
+    return this.kind === 'grpc-web' ? chunk : encodeChunk(chunk);
+  }
+
+  end(res: ServerResponse, trailers: readonly string[]): number {
+    // A trailers-only upstream answer already carried the status in the head.
+    if (trailers.length === 0) {
+      res.end();
+      return 0;
+    }
+    const frame = this.data(trailerFrame(trailers));
+    res.end(frame);
+    return frame.length;
+  }
+
+  fail(res: ServerResponse, status: number, message: string): number {
+    return this.end(res, ['grpc-status', String(status), 'grpc-message', encodeGrpcMessage(message)]);
+  }
+}
+
+/** The codec for this request, or undefined for plain HTTP. `timeoutMs` is the route/upstream response timeout. */
+export function codecFor(ctx: RequestContext, timeoutMs: number): ExchangeCodec | undefined {
+  const contentType = ctx.headers['content-type'];
+  const kind = grpcKind(contentType);
+  if (kind === undefined) return undefined;
+  const budget = parseGrpcTimeout(ctx.headers['grpc-timeout']);
+  const deadlineMs = budget === undefined ? 0 : timeoutMs > 0 ? Math.min(budget, timeoutMs) : budget;
+  if (kind === 'grpc') return new NativeCodec(deadlineMs);
+  const base = contentType!.split(';')[0]!.trim().toLowerCase();
+  const clientType = base.includes('+') ? base : `${base}+proto`;
+  return new WebCodec(kind, deadlineMs, clientType);
+}
