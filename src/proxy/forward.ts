@@ -11,7 +11,7 @@ import type { Target, Upstream } from '../upstream/upstream.ts';
 import type { CallHandle, FailureInfo, ResponseHandler } from './client/types.ts';
 import type { ClientSpan, ServerSpan } from '../observability/tracing/index.ts';
 import { limitBody } from './body-limit.ts';
-import { codecFor, type ExchangeCodec } from './grpc-codec.ts';
+import { codecFor, trailerObject, type ExchangeCodec } from './grpc-codec.ts';
 import { GrpcStatus, grpcMessageOf, grpcStatusOf } from './grpc.ts';
 import { forwardableResponseHeaders } from './headers.ts';
 import { addResponseVia, buildUpstreamHeaders } from './upstream-request.ts';
@@ -91,6 +91,8 @@ function startClientSpan(server: ServerSpan, request: UpstreamRequest, upstream:
 }
 
 function hasBody(ctx: RequestContext): boolean {
+  // HTTP/2 frames bodies itself: there is one unless the request HEADERS ended the stream.
+  if (ctx.req.httpVersionMajor === 2) return (ctx.req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders !== true;
   const h = ctx.req.headers;
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 }
@@ -290,11 +292,7 @@ class Exchange implements ResponseHandler {
       this.ctx.bytesSent += this.codec.end(res, trailers);
       return;
     }
-    if (trailers.length > 0 && !res.hasHeader('content-length')) {
-      const pairs: [string, string][] = [];
-      for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
-      res.addTrailers(pairs);
-    }
+    if (trailers.length > 0 && !res.hasHeader('content-length')) res.addTrailers(trailerObject(trailers));
     res.end();
   }
 

@@ -27,11 +27,27 @@ export interface ExchangeCodec {
   fail(res: ServerResponse, status: number, message: string): number;
 }
 
+/**
+ * Trailers as an object: the HTTP/2 compat response's addTrailers takes only that form (pairs
+ * would become headers named "0", "1" …); node:http accepts it too.
+ */
+export function trailerObject(flat: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    const prior = out[name];
+    out[name] = prior === undefined ? flat[i + 1]! : ([] as string[]).concat(prior, flat[i + 1]!);
+  }
+  return out;
+}
+
 function setTimeoutHeader(headers: HeaderList, ctx: RequestContext, deadlineMs: number): void {
   if (deadlineMs <= 0) return;
   // Propagate the budget left, not the one received: time already spent here is gone.
   headers.set('grpc-timeout', formatGrpcTimeout(deadlineMs - (performance.now() - ctx.startMono)));
 }
+
+const STATUS_HEADERS = ['grpc-status', 'grpc-message', 'grpc-status-details-bin'];
 
 class NativeCodec implements ExchangeCodec {
   readonly kind = 'grpc' as const;
@@ -46,18 +62,30 @@ class NativeCodec implements ExchangeCodec {
     return { body, length };
   }
 
-  responseHeaders(): void {}
+  /** The status of an upstream trailers-only answer, moved from the head to the trailers. */
+  #headStatus: string[] | undefined;
+
+  responseHeaders(headers: HeaderList): void {
+    if (!headers.has('grpc-status')) return;
+    // Once the head is written (writeHead) it cannot carry END_STREAM any more, so a
+    // trailers-only answer is re-sent as an empty body + trailers: equivalent for gRPC clients.
+    const status: string[] = [];
+    for (const name of STATUS_HEADERS) {
+      const value = headers.get(name);
+      if (value === undefined) continue;
+      status.push(name, value);
+      headers.delete(name);
+    }
+    this.#headStatus = status;
+  }
 
   data(chunk: Buffer): Buffer {
     return chunk;
   }
 
   end(res: ServerResponse, trailers: readonly string[]): number {
-    if (trailers.length > 0) {
-      const pairs: [string, string][] = [];
-      for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
-      res.addTrailers(pairs);
-    }
+    if (trailers.length === 0 && this.#headStatus !== undefined) trailers = this.#headStatus;
+    if (trailers.length > 0) res.addTrailers(trailerObject(trailers));
     res.end();
     return 0;
   }
