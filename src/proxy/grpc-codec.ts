@@ -102,13 +102,14 @@ class WebCodec implements ExchangeCodec {
   constructor(
     readonly kind: 'grpc-web' | 'grpc-web-text',
     readonly deadlineMs: number,
-    /** The client's content-type (`…+proto` kept), echoed on the response. */
+    /** The client's content-type (`+proto` added when absent), echoed on the response. */
     private readonly clientType: string,
+    /** application/grpc with the client's `+format` suffix, if it gave one. */
+    private readonly upstreamType: string,
   ) {}
 
   requestHeaders(headers: HeaderList, ctx: RequestContext): void {
-    const suffix = /\+[a-z0-9.-]+/i.exec(this.clientType)?.[0] ?? '';
-    headers.set('content-type', `application/grpc${suffix}`);
+    headers.set('content-type', this.upstreamType);
     headers.set('te', 'trailers');
     // Browser-only markers; the upstream speaks plain gRPC.
     headers.delete('x-grpc-web');
@@ -157,6 +158,7 @@ export function codecFor(ctx: RequestContext, timeoutMs: number): ExchangeCodec 
   const deadlineMs = budget === undefined ? 0 : timeoutMs > 0 ? Math.min(budget, timeoutMs) : budget;
   if (kind === 'grpc') return new NativeCodec(deadlineMs);
   const base = contentType!.split(';')[0]!.trim().toLowerCase();
-  const clientType = base.includes('+') ? base : `${base}+proto`;
-  return new WebCodec(kind, deadlineMs, clientType);
+  const plus = base.indexOf('+');
+  const clientType = plus < 0 ? `${base}+proto` : base;
+  return new WebCodec(kind, deadlineMs, clientType, plus < 0 ? 'application/grpc' : `application/grpc${base.slice(plus)}`);
 }
