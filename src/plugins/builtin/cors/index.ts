@@ -48,7 +48,7 @@ export function originAllowed(m: OriginMatcher, origin: string): boolean {
 }
 
 function compile(config: CorsConfig) {
-  const matcher = compileOrigins(config.origins);
+  const matcher = compileOrigins(config.origins ?? ['*']);
   const credentials = config.credentials === true;
   const allowed = config.allowedHeaders ?? ['*'];
   return {

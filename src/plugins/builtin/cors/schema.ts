@@ -4,11 +4,12 @@ const list = (description: string) => Type.Array(Type.String({ minLength: 1 }), 
 
 export const CorsSchema = Type.Object(
   {
-    origins: Type.Array(Type.String({ minLength: 1, pattern: '^(\\*|https?://[^/]+)$' }), {
+    origins: Type.Optional(Type.Array(Type.String({ minLength: 1, pattern: '^(\\*|https?://[^/]+)$' }), {
       minItems: 1,
+      default: ['*'],
       description:
         'Allowed origins: exact (https://app.example.com), "*" (any), or a wildcard subdomain (https://*.example.com, any depth, not the bare domain)',
-    }),
+    })),
     methods: Type.Optional(list('Methods allowed in preflights (default GET, HEAD, PUT, PATCH, POST, DELETE)')),
     allowedHeaders: Type.Optional(
       list('Request headers allowed in preflights; ["*"] (default) reflects the Access-Control-Request-Headers the browser asked for'),
