@@ -178,7 +178,15 @@ class Exchange implements ResponseHandler {
   private readonly onBodyTooLarge = (): void => {
     this.#handle?.abort();
     this.settle();
-    sendProblem(this.ctx, new GatewayError('SLUICE_ERR_BODY_TOO_LARGE', { detail: `body exceeds ${this.maxBody} bytes` }));
+    const error = new GatewayError('SLUICE_ERR_BODY_TOO_LARGE', { detail: `body exceeds ${this.maxBody} bytes` });
+    const res = this.ctx.res;
+    // A gRPC stream whose response already started ends with a status, not a cut connection.
+    if (this.codec !== undefined && res.headersSent && !res.destroyed && !res.writableEnded) {
+      this.ctx.error = error;
+      this.ctx.bytesSent += this.codec.fail(res, grpcStatusOf(error), grpcMessageOf(error));
+      return;
+    }
+    sendProblem(this.ctx, error);
   };
 
   private readonly onClientClose = (): void => {

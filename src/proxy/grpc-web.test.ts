@@ -34,7 +34,7 @@ describe('base64 for grpc-web-text', () => {
 
   it('rejects non-base64 and truncated input', async () => {
     await assert.rejects(buffer(Readable.from([Buffer.from('AAA$')]).pipe(new Base64Decoder())), /not base64/);
-    await assert.rejects(buffer(Readable.from([Buffer.from('AAAAA')]).pipe(new Base64Decoder())), /truncated/);
+    await assert.rejects(buffer(Readable.from([Buffer.from('AAAAA')]).pipe(new Base64Decoder())), /inside a base64 quartet/);
   });
 
   it('encodes each chunk on its own, padded', () => {

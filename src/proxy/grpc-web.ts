@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { GatewayError } from '../errors/index.ts';
 
 /**
  * gRPC-Web wire pieces (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-WEB.md): the
@@ -40,6 +41,11 @@ export function decodeQuartets(input: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** A malformed body is the client's fault (400 → INTERNAL per the gRPC HTTP mapping), not an abort. */
+function badText(detail: string): GatewayError {
+  return new GatewayError('SLUICE_ERR_BAD_REQUEST', { detail });
+}
+
 const BASE64_BODY = /^[A-Za-z0-9+/=]*$/;
 
 /** Streaming base64 decoder for grpc-web-text request bodies; rejects non-base64 input. */
@@ -49,14 +55,14 @@ export class Base64Decoder extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     // Browsers may wrap nothing, but tolerate whitespace/newlines between segments.
     const text = this.carry + chunk.toString('latin1').replace(/\s+/g, '');
-    if (!BASE64_BODY.test(text)) return done(new Error('request body is not base64'));
+    if (!BASE64_BODY.test(text)) return done(badText('grpc-web-text request body is not base64'));
     const aligned = text.length - (text.length % 4);
     this.carry = text.slice(aligned);
     done(null, aligned === 0 ? undefined : decodeQuartets(text.slice(0, aligned)));
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.carry !== '') return done(new Error('truncated base64 request body'));
+    if (this.carry !== '') return done(badText('grpc-web-text request body ends inside a base64 quartet'));
     done();
   }
 }

@@ -74,6 +74,7 @@ export class Upstream {
         connections: config.pool?.connections ?? 128,
         keepAliveMs: parseDuration(config.pool?.keepAlive ?? '4s'),
         connectTimeoutMs,
+        ...(http2 && config.pool?.ping !== undefined ? { pingIntervalMs: parseDuration(config.pool.ping) } : {}),
         ...(origin.protocol === 'https:' ? { tls: { ...config.tls } } : {}),
       }, http2 ? 'h2' : (config.pool?.client ?? 'native'));
       return new Target(origin, t.weight ?? 1, pool, key, config.name);

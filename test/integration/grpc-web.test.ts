@@ -126,6 +126,15 @@ describe('gRPC-Web → native gRPC upstream', () => {
     assert.equal(trailers['grpc-status'], '0');
   });
 
+  it('a grpc-web-text body that is not base64 is refused with INTERNAL (HTTP 400 in the gRPC mapping), the upstream not called', async () => {
+    const before = server.calls.Unary ?? 0;
+    const r = await post(`${gw.url}/sluice.test.Echo/Unary`, TEXT, [Buffer.from('AAAA$$$$')]);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['grpc-status'], '13');
+    assert.match(decodeURIComponent(String(r.headers['grpc-message'])), /SLUICE_ERR_BAD_REQUEST: grpc-web-text request body is not base64/);
+    assert.equal(server.calls.Unary ?? 0, before);
+  });
+
   it('an upstream error status reaches the client in the trailer frame, grpc-message percent-encoded', async () => {
     const r = await binary(gw, 'Unary', { message: 'x', failCode: 5 });
     assert.equal(r.status, 200);

@@ -79,6 +79,12 @@ export const UpstreamSchema = Type.Object(
               description: 'Upstream HTTP/1.1 client: the built-in keep-alive client on raw sockets (native), or undici\'s Pool (http2 upstreams always use the HTTP/2 client)',
             }),
           ),
+          ping: Type.Optional(
+            duration({
+              description:
+                'HTTP/2 upstreams: send a PING on each session this often and close a session whose previous PING is still unanswered (a silently dead peer); off when absent',
+            }),
+          ),
           pipelining: Type.Optional(Type.Integer({ minimum: 1, maximum: 1, default: 1, description: 'Requests in flight per connection (pipelining is off: 1)' })),
         },
         { additionalProperties: false },

@@ -180,7 +180,9 @@ export class H2Call implements CallHandle {
   };
 
   private readonly onBodyError = (error: Error): void => {
-    this.fail('SLUICE_ERR_CLIENT_ABORTED', 'request body failed', error, true);
+    // A body transform (gRPC-Web text decoding) may reject the client's bytes: keep its verdict.
+    if (error instanceof GatewayError) this.fail(error.code, error.detail ?? error.message, error, true);
+    else this.fail('SLUICE_ERR_CLIENT_ABORTED', 'request body failed', error, true);
   };
 
   private arm(ms: number, code: ErrorCode, what: string): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { GatewayError } from '../../errors/index.ts';
@@ -250,5 +250,38 @@ describe('HTTP/2 pool', () => {
     await inflight;
     await closed;
     assert.equal(p.stats().open, 0);
+  });
+  it('ping keepalive: PINGs an idle session, and closes one whose peer stopped answering', async () => {
+    let pings = 0;
+    const live = http2.createServer();
+    live.on('session', (s) => s.on('ping', () => pings++));
+    live.on('stream', (stream) => {
+      stream.respond({ ':status': 204 });
+      stream.end();
+    });
+    await new Promise<void>((r) => live.listen(0, '127.0.0.1', r));
+    // Accepts the TCP connection and then never says a word (a hung peer).
+    const mute = net.createServer((sock) => sock.on('data', () => {}));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    try {
+      const p = createH2Pool({ origin: new URL(`http://127.0.0.1:${(live.address() as AddressInfo).port}`), connections: 1, keepAliveMs: 5000, connectTimeoutMs: 1000, pingIntervalMs: 30 });
+      pools.push(p);
+      assert.equal((await send(p, call('/'))).status, 204);
+      for (let i = 0; i < 50 && pings < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(pings >= 2, `server saw ${pings} pings`);
+      assert.equal(p.stats().open, 1, 'answered pings keep the session');
+
+      const dead = createH2Pool({ origin: new URL(`http://127.0.0.1:${(mute.address() as AddressInfo).port}`), connections: 1, keepAliveMs: 5000, connectTimeoutMs: 1000, pingIntervalMs: 50 });
+      pools.push(dead);
+      // No response timeout: only the keepalive can end this call.
+      const r = await send(dead, call('/', { responseTimeoutMs: 0 }));
+      assert.equal(r.error?.code, 'SLUICE_ERR_UPSTREAM_RESET');
+      // The session's own 'close' follows its streams'.
+      for (let i = 0; i < 50 && dead.stats().open > 0; i++) await new Promise((res) => setTimeout(res, 10));
+      assert.equal(dead.stats().open, 0);
+    } finally {
+      live.close();
+      mute.close();
+    }
   });
 });

@@ -10,7 +10,9 @@ import type { CallHandle, PoolFactory, PoolOptions, PoolStats, ResponseHandler, 
  * Calls are multiplexed on one session; another session is opened only when every open one is at
  * the peer's SETTINGS_MAX_CONCURRENT_STREAMS, up to `connections` sessions; beyond that calls wait
  * in a FIFO queue. A session that received GOAWAY or closed takes no new stream (the next call
- * opens a new one); a session without streams is closed after `keepAliveMs`.
+ * opens a new one); a session without streams is closed after `keepAliveMs`. With
+ * `pingIntervalMs`, each session is PINGed and closed when a PING goes unanswered for a whole
+ * interval, so calls fail fast instead of waiting for their timeouts on a dead peer.
  */
 
 /** Streams assumed per session until the peer's SETTINGS arrive. */
@@ -26,6 +28,7 @@ class Session {
   idleTimer: NodeJS.Timeout | undefined;
   connectError: Error | undefined;
   timedOut = false;
+  pingPending = false;
   constructor(readonly h2: ClientHttp2Session) {}
 
   get capacity(): number {
@@ -124,8 +127,12 @@ class H2Pool implements TargetPool, H2CallOwner {
       // Streams above lastStreamId were never processed (they close with REFUSED_STREAM).
       for (const call of session.calls) call.refusedByGoaway = streamId(call) > lastStreamId;
     });
+    const ping = this.options.pingIntervalMs ?? 0;
+    const pinger = ping > 0 ? setInterval(() => this.ping(session), ping) : undefined;
+    pinger?.unref();
     h2.once('close', () => {
       clearTimeout(timer);
+      if (pinger !== undefined) clearInterval(pinger);
       this.all.delete(session);
       this.retire(session);
       if (!session.ready) this.connectFailed(session);
@@ -134,6 +141,19 @@ class H2Pool implements TargetPool, H2CallOwner {
     // The session must not keep the process alive by itself.
     h2.unref();
     return session;
+  }
+
+  /** Keepalive tick: a PING still unanswered since the last tick means the peer is gone. */
+  private ping(session: Session): void {
+    if (!session.ready || session.h2.destroyed) return;
+    if (session.pingPending) {
+      session.h2.destroy(new Error('upstream did not answer an HTTP/2 PING'));
+      return;
+    }
+    session.pingPending = true;
+    session.h2.ping((error) => {
+      if (error === null) session.pingPending = false;
+    });
   }
 
   private connectFailed(session: Session): void {
