@@ -4,6 +4,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { hasOpenssl, TestCa } from '../../src/server/test-helpers.ts';
 import { startCli, stopCli } from '../helpers/cli.ts';
 import { deserializeReply, parseWebBody, serializeRequest, startGrpcServer, webFrame, type GrpcTestServer } from '../helpers/grpc.ts';
 import { request, startGateway, type TestGateway } from '../helpers/servers.ts';
@@ -222,6 +223,49 @@ describe('HTTP/2 upstreams', () => {
     assert.equal(JSON.parse(refused.body).code, 'SLUICE_ERR_UPSTREAM_CONNECT');
     // The session survives a stream reset: the next call works.
     assert.equal((await request(`${gw.url}/still`)).body, 'ok /still');
+  });
+});
+
+describe('HTTPS + http2 upstreams (TLS with ALPN h2)', { skip: !hasOpenssl() && 'openssl not installed' }, () => {
+  it('negotiates h2 with the configured SNI name; certificate checks still apply', async () => {
+    const ca = new TestCa();
+    const cert = ca.issue('grpc', { cn: 'grpc.test', dns: ['grpc.test'] });
+    // An h2-only server: an HTTP/1.1 client would fail ALPN.
+    const server = http2.createSecureServer({ cert: cert.cert, key: cert.key });
+    const seen: { alpn?: string; servername?: string } = {};
+    server.on('stream', (stream) => {
+      const socket = stream.session!.socket as unknown as { alpnProtocol: string; servername: string };
+      seen.alpn = socket.alpnProtocol;
+      seen.servername = socket.servername;
+      stream.respond({ ':status': 200 });
+      stream.end('secure');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const gw = await startGateway({
+      upstreams: [
+        { name: 'tls-h2', protocol: 'http2', targets: [{ url }], tls: { rejectUnauthorized: false, servername: 'grpc.test' } },
+        { name: 'tls-strict', protocol: 'http2', targets: [{ url: `${url}/` }], tls: { servername: 'grpc.test' } },
+      ],
+      routes: [
+        { name: 'strict', match: { paths: ['/strict/*'] }, upstream: 'tls-strict' },
+        { name: 'all', match: { paths: ['/*'] }, upstream: 'tls-h2' },
+      ],
+    });
+    try {
+      const r = await request(`${gw.url}/x`);
+      assert.equal(r.status, 200);
+      assert.equal(r.body, 'secure');
+      assert.deepEqual(seen, { alpn: 'h2', servername: 'grpc.test' });
+      // Unknown CA: refused at connect, nothing sent.
+      const strict = await request(`${gw.url}/strict/x`);
+      assert.equal(strict.status, 502);
+      assert.equal(JSON.parse(strict.body).code, 'SLUICE_ERR_UPSTREAM_CONNECT');
+    } finally {
+      await gw.close();
+      await new Promise((r) => server.close(r));
+      ca.cleanup();
+    }
   });
 });
 

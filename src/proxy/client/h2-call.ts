@@ -63,8 +63,6 @@ export class H2Call implements CallHandle {
   private trailers: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private paused = false;
-  /** Session GOAWAY said this stream was never processed. */
-  refusedByGoaway = false;
 
   constructor(
     readonly call: UpstreamCall,
@@ -173,8 +171,8 @@ export class H2Call implements CallHandle {
   private readonly onClose = (): void => {
     if (this.done) return;
     const rst = this.stream!.rstCode ?? NGHTTP2_NO_ERROR;
-    // REFUSED_STREAM (or a GOAWAY that excluded this stream): the upstream did no work on it.
-    const refused = rst === NGHTTP2_REFUSED_STREAM || this.refusedByGoaway;
+    // REFUSED_STREAM: the upstream did no work on it (safe to send elsewhere).
+    const refused = rst === NGHTTP2_REFUSED_STREAM;
     const detail = this.ended ? 'stream closed without a response' : `upstream stream closed (RST_STREAM ${rst})`;
     this.fail('SLUICE_ERR_UPSTREAM_RESET', detail, undefined, !refused);
   };

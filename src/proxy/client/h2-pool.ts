@@ -124,8 +124,11 @@ class H2Pool implements TargetPool, H2CallOwner {
     });
     h2.once('goaway', (_code: number, lastStreamId: number) => {
       this.retire(session);
-      // Streams above lastStreamId were never processed (they close with REFUSED_STREAM).
-      for (const call of session.calls) call.refusedByGoaway = streamId(call) > lastStreamId;
+      // Streams above lastStreamId were never processed (RFC 9113 §6.8): fail them now as not
+      // sent instead of waiting for a response that will not come.
+      for (const call of [...session.calls]) {
+        if (streamId(call) > lastStreamId) call.fail('SLUICE_ERR_UPSTREAM_RESET', 'upstream GOAWAY: stream not processed', undefined, false);
+      }
     });
     const ping = this.options.pingIntervalMs ?? 0;
     const pinger = ping > 0 ? setInterval(() => this.ping(session), ping) : undefined;
