@@ -173,6 +173,20 @@ describe('HTTP/2 pool', () => {
     assert.deepEqual(r.info, { requestSent: false, responseStarted: false });
   });
 
+  it('connect timeout: a TLS peer that never completes the handshake → SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT, nothing sent', async () => {
+    const mute = net.createServer((sock) => sock.on('data', () => {}));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    try {
+      const p = createH2Pool({ origin: new URL(`https://127.0.0.1:${(mute.address() as AddressInfo).port}`), connections: 1, keepAliveMs: 1000, connectTimeoutMs: 100 });
+      pools.push(p);
+      const r = await send(p, call('/'));
+      assert.equal(r.error?.code, 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT');
+      assert.deepEqual(r.info, { requestSent: false, responseStarted: false });
+    } finally {
+      mute.close();
+    }
+  });
+
   it('REFUSED_STREAM: upstream reset with requestSent false (safe to retry)', async () => {
     const r = await send(pool(), call('/refuse'));
     assert.equal(r.error?.code, 'SLUICE_ERR_UPSTREAM_RESET');
