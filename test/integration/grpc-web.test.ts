@@ -106,6 +106,25 @@ describe('gRPC-Web → native gRPC upstream', () => {
     assert.equal(trailers['grpc-status'], '0');
   });
 
+  it('server streaming is not buffered: each message reaches the browser while the upstream is still sending', async () => {
+    const firstChunk = await new Promise<{ chunk: Buffer; callsEnded: boolean }>((resolve, reject) => {
+      const req = http.request(`${gw.url}/sluice.test.Echo/ServerStream`, { method: 'POST', agent: false, headers: WEB }, (res) => {
+        res.once('data', (chunk: Buffer) => {
+          resolve({ chunk, callsEnded: res.complete });
+          res.resume();
+        });
+      });
+      req.on('error', reject);
+      // 3 replies 300 ms apart: the first must not wait for the others.
+      req.end(webFrame(serializeRequest({ message: 'live', count: 3, delayMs: 300 })));
+    });
+    assert.equal(firstChunk.callsEnded, false);
+    const { messages, trailers } = parseWebBody(firstChunk.chunk);
+    assert.equal(messages.length, 1);
+    assert.equal(deserializeReply(messages[0]!).index, 0);
+    assert.deepEqual(trailers, {});
+  });
+
   it('text mode: base64 request split at odd boundaries, base64 streamed response', async () => {
     const encoded = Buffer.from(webFrame(serializeRequest({ message: 'text-mode', count: 3 })).toString('base64'));
     // 1, then 2, then the rest: boundaries inside base64 quartets.
