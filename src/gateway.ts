@@ -17,7 +17,7 @@ import { RequestMetrics, type TargetView } from './observability/request-metrics
 import { PluginMetricsRegistry } from './observability/plugin-metrics.ts';
 import { TracingManager } from './observability/tracing-manager.ts';
 import { logMetricFamilies } from './observability/log-metrics.ts';
-import { createRawPool, createUndiciPool } from './proxy/client/index.ts';
+import { createH2Pool, createRawPool, createUndiciPool } from './proxy/client/index.ts';
 import type { PoolFactory } from './proxy/client/types.ts';
 import { validateRouteConfig } from './router/index.ts';
 import { ConfigManager, type ApplyOutcome } from './runtime/config-manager.ts';
@@ -120,7 +120,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       ...(options.logBindings === undefined ? {} : { bindings: options.logBindings }),
     });
   const logger = logging.logger;
-  const pools = new PoolCache({ native: options.poolFactory ?? createRawPool, undici: createUndiciPool });
+  const pools = new PoolCache({ native: options.poolFactory ?? createRawPool, undici: createUndiciPool, h2: createH2Pool });
   // ~48 KB per route or upstream key at most: 500 keys bound the summary at ~24 MB.
   const summary = new RequestSummary({ maxKeys: 500 });
   const metrics = new GatewayMetrics();

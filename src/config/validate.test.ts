@@ -109,4 +109,20 @@ describe('validateConfig', () => {
     ]);
     assert.deepEqual(seen, [0, 2]);
   });
+  it('accepts h2c:// targets (HTTP/2 cleartext) and rejects them in an upstream with protocol http1, with the path', () => {
+    const ok = minimal();
+    ok.upstreams = [{ name: 'api', targets: [{ url: 'h2c://127.0.0.1:50051' }] }];
+    assert.deepEqual(errors(ok), []);
+    const h2 = minimal();
+    (h2.upstreams as Record<string, unknown>[]) = [{ name: 'api', protocol: 'http2', targets: [{ url: 'https://grpc.internal:443' }] }];
+    assert.deepEqual(errors(h2), []);
+    const bad = minimal();
+    (bad.upstreams as Record<string, unknown>[]) = [{ name: 'api', protocol: 'http1', targets: [{ url: 'http://127.0.0.1:1' }, { url: 'h2c://127.0.0.1:50051' }] }];
+    const found = errors(bad);
+    assert.equal(found.length, 1);
+    assert.match(found[0]!, /^\/upstreams\/0\/targets\/1\/url: h2c:\/\/ is HTTP\/2 cleartext/);
+    const scheme = minimal();
+    scheme.upstreams = [{ name: 'api', targets: [{ url: 'h3://127.0.0.1:1' }] }];
+    assert.match(errors(scheme).join('\n'), /\/upstreams\/0\/targets\/0\/url/);
+  });
 });

@@ -126,7 +126,9 @@ function checkUpstream(upstream: unknown, base: string, issues: ConfigIssue[]): 
     if (!isObj(t) || typeof t.url !== 'string') return;
     const problem = targetUrlProblem(t.url);
     if (problem !== undefined) issues.push({ path: `${base}/targets/${j}/url`, message: problem });
-    else if (urls.has(t.url)) issues.push({ path: `${base}/targets/${j}/url`, message: `duplicate target "${t.url}" (first at ${base}/targets/${urls.get(t.url)})` });
+    else if (upstream.protocol === 'http1' && t.url.startsWith('h2c://')) {
+      issues.push({ path: `${base}/targets/${j}/url`, message: 'h2c:// is HTTP/2 cleartext but the upstream\'s protocol is "http1"; use http:// or protocol "http2"' });
+    } else if (urls.has(t.url)) issues.push({ path: `${base}/targets/${j}/url`, message: `duplicate target "${t.url}" (first at ${base}/targets/${urls.get(t.url)})` });
     else urls.set(t.url, j);
   });
   const balancer = upstream.balancer;

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { runOnResponse, runOnUpstreamRequest } from '../plugins/chain.ts';
 import type { RequestContext, UpstreamRequest, UpstreamResponse } from '../runtime/context.ts';
@@ -10,6 +11,8 @@ import type { Target, Upstream } from '../upstream/upstream.ts';
 import type { CallHandle, FailureInfo, ResponseHandler } from './client/types.ts';
 import type { ClientSpan, ServerSpan } from '../observability/tracing/index.ts';
 import { limitBody } from './body-limit.ts';
+import { codecFor, trailerObject, type ExchangeCodec } from './grpc-codec.ts';
+import { GrpcStatus, grpcMessageOf, grpcStatusOf } from './grpc.ts';
 import { forwardableResponseHeaders } from './headers.ts';
 import { addResponseVia, buildUpstreamHeaders } from './upstream-request.ts';
 
@@ -50,7 +53,10 @@ export function forward(input: ForwardInput): void {
       clientCertHeaders: listener.clientCertHeaders,
     }),
   };
-  const exchange = new Exchange(ctx, route, snapshot, upstream, target, input.maxBody);
+  // gRPC / gRPC-Web: decided once here; undefined (plain HTTP) costs one check per chunk.
+  const codec = codecFor(ctx, route.responseTimeoutMs ?? upstream.responseTimeoutMs);
+  codec?.requestHeaders(request.headers, ctx);
+  const exchange = new Exchange(ctx, route, snapshot, upstream, target, input.maxBody, codec);
   try {
     const pending = runOnUpstreamRequest(route.chain, ctx, request);
     if (pending instanceof Promise) {
@@ -86,6 +92,8 @@ function startClientSpan(server: ServerSpan, request: UpstreamRequest, upstream:
 }
 
 function hasBody(ctx: RequestContext): boolean {
+  // HTTP/2 frames bodies itself: there is one unless the request HEADERS ended the stream.
+  if (ctx.req.httpVersionMajor === 2) return (ctx.req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders !== true;
   const h = ctx.req.headers;
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 }
@@ -109,7 +117,22 @@ class Exchange implements ResponseHandler {
     private readonly upstream: Upstream,
     private readonly target: Target,
     private readonly maxBody: number,
+    private readonly codec: ExchangeCodec | undefined,
   ) {}
+
+  /** Whole-call deadline (gRPC with grpc-timeout): streams included, unlike the per-phase timeouts. */
+  #deadline: NodeJS.Timeout | undefined;
+
+  private readonly onDeadline = (): void => {
+    if (this.#done) return;
+    this.#handle?.abort();
+    const error = new GatewayError('SLUICE_ERR_UPSTREAM_TIMEOUT', { detail: 'grpc deadline exceeded', expose: true });
+    this.ctx.error = error;
+    this.settle();
+    const res = this.ctx.res;
+    if (!res.headersSent) return sendProblem(this.ctx, error);
+    if (!res.destroyed && !res.writableEnded) this.ctx.bytesSent += this.codec!.fail(res, GrpcStatus.DEADLINE_EXCEEDED, 'deadline exceeded');
+  };
 
   start(request: UpstreamRequest): void {
     const { ctx } = this;
@@ -118,8 +141,17 @@ class Exchange implements ResponseHandler {
     if (ctx.req.headers.expect?.toLowerCase() === '100-continue' && !res.headersSent) res.writeContinue();
     const withBody = hasBody(ctx);
     const declared = ctx.req.headers['content-length'];
-    const body = !withBody ? null : declared === undefined ? limitBody(ctx.req, this.maxBody, this.onBodyTooLarge, ctx) : ctx.req;
+    let body: Readable | null = !withBody ? null : declared === undefined ? limitBody(ctx.req, this.maxBody, this.onBodyTooLarge, ctx) : ctx.req;
     if (withBody && declared !== undefined) ctx.bytesReceived = Number(declared);
+    let contentLength = withBody && declared !== undefined ? Number(declared) : null;
+    const codec = this.codec;
+    if (codec !== undefined) {
+      ({ body, length: contentLength } = codec.requestBody(body, contentLength));
+      if (codec.deadlineMs > 0) {
+        const left = codec.deadlineMs - (performance.now() - ctx.startMono);
+        this.#deadline = setTimeout(this.onDeadline, Math.max(0, left));
+      }
+    }
     if (ctx.span !== undefined) this.#span = startClientSpan(ctx.span, request, this.upstream, this.target);
     this.target.inflight++;
     this.#sentAt = performance.now();
@@ -131,7 +163,7 @@ class Exchange implements ResponseHandler {
           path: request.path,
           headers: request.headers.raw,
           body,
-          contentLength: withBody && declared !== undefined ? Number(declared) : null,
+          contentLength,
           responseTimeoutMs: this.route.responseTimeoutMs ?? this.upstream.responseTimeoutMs,
           bodyIdleTimeoutMs: this.route.bodyIdleTimeoutMs ?? this.upstream.bodyIdleTimeoutMs,
         },
@@ -147,7 +179,15 @@ class Exchange implements ResponseHandler {
   private readonly onBodyTooLarge = (): void => {
     this.#handle?.abort();
     this.settle();
-    sendProblem(this.ctx, new GatewayError('SLUICE_ERR_BODY_TOO_LARGE', { detail: `body exceeds ${this.maxBody} bytes` }));
+    const error = new GatewayError('SLUICE_ERR_BODY_TOO_LARGE', { detail: `body exceeds ${this.maxBody} bytes` });
+    const res = this.ctx.res;
+    // A gRPC stream whose response already started ends with a status, not a cut connection.
+    if (this.codec !== undefined && res.headersSent && !res.destroyed && !res.writableEnded) {
+      this.ctx.error = error;
+      this.ctx.bytesSent += this.codec.fail(res, grpcStatusOf(error), grpcMessageOf(error));
+      return;
+    }
+    sendProblem(this.ctx, error);
   };
 
   private readonly onClientClose = (): void => {
@@ -162,6 +202,7 @@ class Exchange implements ResponseHandler {
     if (this.#done) return;
     this.#done = true;
     this.target.inflight--;
+    if (this.#deadline !== undefined) clearTimeout(this.#deadline);
     if (this.#span !== undefined) {
       const status = this.ctx.upstreamMs >= 0 ? this.#upstreamStatus : 0;
       this.#span.end({ status, errorCode: this.ctx.error?.code });
@@ -188,6 +229,7 @@ class Exchange implements ResponseHandler {
     this.#upstreamStatus = status;
     this.upstream.series?.response(status, upstreamMs / 1000);
     const headers = new HeaderList(forwardableResponseHeaders(raw));
+    this.codec?.responseHeaders(headers);
     addResponseVia(headers, this.snapshot.proxy);
     const response: UpstreamResponse = { status, headers };
     let pending: void | Promise<void>;
@@ -238,6 +280,7 @@ class Exchange implements ResponseHandler {
     }
     const res = this.ctx.res;
     if (res.destroyed) return true;
+    if (this.codec !== undefined) chunk = this.codec.data(chunk);
     this.ctx.bytesSent += chunk.length;
     if (res.write(chunk)) return true;
     res.once('drain', this.onDrain);
@@ -254,11 +297,11 @@ class Exchange implements ResponseHandler {
     this.settle();
     const res = this.ctx.res;
     if (res.destroyed) return;
-    if (trailers.length > 0 && !res.hasHeader('content-length')) {
-      const pairs: [string, string][] = [];
-      for (let i = 0; i < trailers.length; i += 2) pairs.push([trailers[i]!, trailers[i + 1]!]);
-      res.addTrailers(pairs);
+    if (this.codec !== undefined) {
+      this.ctx.bytesSent += this.codec.end(res, trailers);
+      return;
     }
+    if (trailers.length > 0 && !res.hasHeader('content-length')) res.addTrailers(trailerObject(trailers));
     res.end();
   }
 
@@ -269,7 +312,10 @@ class Exchange implements ResponseHandler {
     const res = this.ctx.res;
     // After the head went out a truncated body must never look complete: cut the connection.
     if (res.headersSent) {
-      res.destroy(error);
+      // gRPC has a way to say so: a status in the trailers, the stream itself ends cleanly.
+      if (this.codec !== undefined && !res.destroyed && !res.writableEnded && this.#held === undefined) {
+        this.ctx.bytesSent += this.codec.fail(res, grpcStatusOf(error), grpcMessageOf(error));
+      } else res.destroy(error);
       return;
     }
     this.#held = undefined;

@@ -38,6 +38,8 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
 function copyWithout(raw: readonly string[], drop: Set<string>, extra: Set<string> | undefined, out: string[]): string[] {
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
+    // HTTP/2 pseudo-headers (:method, :authority …) describe this hop only; the next one gets its own.
+    if (lower.charCodeAt(0) === 58 /* : */) continue;
     if (drop.has(lower) || HOP_BY_HOP.has(lower) || (extra !== undefined && extra.has(lower))) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { GatewayError, PROBLEM_CONTENT_TYPE, problemBody } from '../errors/index.ts';
+import { grpcKind, grpcMessageOf, grpcStatusOf, grpcStatusOfHttp, sendTrailersOnly } from '../proxy/grpc.ts';
 import type { DirectResponse, RequestContext } from './context.ts';
 
 /**
@@ -29,6 +30,12 @@ export function sendProblem(ctx: RequestContext, error: GatewayError): void {
     if (!res.destroyed && !res.writableEnded) res.destroy(error);
     return;
   }
+  const grpc = grpcKind(ctx.headers['content-type']);
+  if (grpc !== undefined) {
+    // gRPC clients read a status from trailers-only headers, never an HTTP error page.
+    ctx.status = 200;
+    return sendTrailersOnly(res, grpc, grpcStatusOf(error), grpcMessageOf(error), ctx.responseHeaders, !ctx.req.complete);
+  }
   const body = problemBody(error, ctx.path, ctx.id);
   ctx.status = error.status;
   res.statusCode = error.status;
@@ -48,6 +55,14 @@ export function sendProblem(ctx: RequestContext, error: GatewayError): void {
 export function sendDirect(ctx: RequestContext, direct: DirectResponse): void {
   const res = ctx.res;
   if (cannotRespond(res)) return;
+  const grpc = direct.status >= 400 ? grpcKind(ctx.headers['content-type']) : undefined;
+  if (grpc !== undefined) {
+    // A plugin's denial (401, 403, 429) as the matching gRPC status.
+    ctx.status = 200;
+    for (const [k, v] of Object.entries(direct.headers ?? {})) res.setHeader(k, v);
+    const message = typeof direct.body === 'string' ? direct.body : `HTTP ${direct.status}`;
+    return sendTrailersOnly(res, grpc, grpcStatusOfHttp(direct.status), message, ctx.responseHeaders, !ctx.req.complete);
+  }
   let body: string | Buffer | undefined;
   let contentType: string | undefined;
   if (typeof direct.body === 'string' || Buffer.isBuffer(direct.body)) body = direct.body;

@@ -27,7 +27,7 @@ export class PoolCache {
 
   static keyOf(options: PoolOptions, client: string): string {
     const tls = options.tls === undefined ? '' : tlsKey(options.tls);
-    return `${client}|${options.origin.origin}|${options.connections}|${options.keepAliveMs}|${options.connectTimeoutMs}|${tls}`;
+    return `${client}|${options.origin.origin}|${options.connections}|${options.keepAliveMs}|${options.connectTimeoutMs}|${options.pingIntervalMs ?? 0}|${tls}`;
   }
 
   acquire(options: PoolOptions, client = 'native'): { key: string; pool: TargetPool } {

@@ -68,14 +68,19 @@ export class Upstream {
     const tls = upstreamTlsOptions(config.tls);
     this.targets = config.targets.map((t) => {
       const origin = new URL(t.url);
+      const h2c = origin.protocol === 'h2c:';
+      const http2 = h2c || config.protocol === 'http2';
+      // Pools connect to http:/https: origins; h2c: only says "HTTP/2 cleartext".
+      const poolOrigin = h2c ? new URL(`http://${origin.host}`) : origin;
       const options: PoolOptions = {
-        origin,
+        origin: poolOrigin,
         connections: config.pool?.connections ?? 128,
         keepAliveMs: parseDuration(config.pool?.keepAlive ?? '4s'),
         connectTimeoutMs,
+        ...(http2 && config.pool?.ping !== undefined ? { pingIntervalMs: parseDuration(config.pool.ping) } : {}),
         ...(origin.protocol === 'https:' ? { tls } : {}),
       };
-      const { key, pool } = pools.acquire(options, config.pool?.client ?? 'native');
+      const { key, pool } = pools.acquire(options, http2 ? 'h2' : (config.pool?.client ?? 'native'));
       const target = new Target(origin, t.weight ?? 1, pool, key, config.name);
       target.connectOptions = options;
       return target;

@@ -3,7 +3,10 @@ import { duration, name, secret } from './common.ts';
 
 export const TargetSchema = Type.Object(
   {
-    url: Type.String({ pattern: '^(http|https)://', description: 'Target base URL: http://host:port or https://host:port (a path prefix is allowed)' }),
+    url: Type.String({
+      pattern: '^(http|https|h2c)://',
+      description: 'Target base URL: http://host:port, https://host:port or h2c://host:port (HTTP/2 cleartext; a path prefix is allowed)',
+    }),
     weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000, default: 1, description: 'Relative weight (0 = drained)' })),
   },
   { additionalProperties: false },
@@ -71,16 +74,28 @@ export const UpstreamSchema = Type.Object(
   {
     name: name({ description: 'Unique upstream name, referenced by routes' }),
     targets: Type.Array(TargetSchema, { minItems: 1, description: 'Targets requests are balanced over' }),
+    protocol: Type.Optional(
+      Type.Union([Type.Literal('http1'), Type.Literal('http2')], {
+        description:
+          'Upstream HTTP version: http1 (default), or http2 — h2c prior knowledge for http:// targets, TLS with ALPN h2 for https://; h2c:// targets imply http2',
+      }),
+    ),
     balancer: Type.Optional(BalancerSchema),
     pool: Type.Optional(
       Type.Object(
         {
-          connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 128, description: 'Most open connections per target' })),
+          connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 128, description: 'Most open connections per target (http2: most sessions, opened only when the others are at their stream limit)' })),
           keepAlive: Type.Optional(duration({ default: '4s', description: 'How long an idle upstream connection is kept; keep below the target\'s own keep-alive timeout' })),
           client: Type.Optional(
             Type.Union([Type.Literal('native'), Type.Literal('undici')], {
               default: 'native',
-              description: 'Upstream HTTP client: the built-in keep-alive client on raw sockets (native), or undici\'s Pool',
+              description: 'Upstream HTTP/1.1 client: the built-in keep-alive client on raw sockets (native), or undici\'s Pool (http2 upstreams always use the HTTP/2 client)',
+            }),
+          ),
+          ping: Type.Optional(
+            duration({
+              description:
+                'HTTP/2 upstreams: send a PING on each session this often and close a session whose previous PING is still unanswered (a silently dead peer); off when absent',
             }),
           ),
           pipelining: Type.Optional(Type.Integer({ minimum: 1, maximum: 1, default: 1, description: 'Requests in flight per connection (pipelining is off: 1)' })),

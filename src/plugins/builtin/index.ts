@@ -1,13 +1,15 @@
 import type { PluginDefinition } from '../types.ts';
+import { corsPlugin } from './cors/index.ts';
 import { requestHeadersPlugin } from './request-headers/index.ts';
 import { requestIdPlugin } from './request-id/index.ts';
 import { responseHeadersPlugin } from './response-headers/index.ts';
 
-export { requestHeadersPlugin, requestIdPlugin, responseHeadersPlugin };
+export { corsPlugin, requestHeadersPlugin, requestIdPlugin, responseHeadersPlugin };
 
 /** Every plugin that ships with the gateway; third-party ones join them in the registry. */
 export const builtinPlugins: readonly PluginDefinition[] = Object.freeze([
   requestIdPlugin,
   requestHeadersPlugin,
   responseHeadersPlugin,
+  corsPlugin,
 ] as PluginDefinition[]);

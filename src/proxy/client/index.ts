@@ -1,4 +1,4 @@
-/** The upstream HTTP/1.1 client: one keep-alive pool per target, behind the TargetPool interface. */
+/** The upstream clients (HTTP/1.1 raw or undici, HTTP/2): one pool per target, behind the TargetPool interface. */
 export { createRawPool } from './raw-pool.ts';
 export { createUndiciPool } from './undici-pool.ts';
 export type {
@@ -11,3 +11,4 @@ export type {
   TargetPool,
   UpstreamCall,
 } from './types.ts';
+export { createH2Pool } from './h2-pool.ts';

@@ -13,6 +13,8 @@ export interface PoolOptions {
   /** Idle upstream connections are closed after this many ms. */
   keepAliveMs: number;
   connectTimeoutMs: number;
+  /** HTTP/2 only: PING each session this often; a PING still unanswered at the next tick closes it. 0/absent = off. */
+  pingIntervalMs?: number;
   tls?: UpstreamTlsOptions;
 }
 
