@@ -85,6 +85,8 @@ function startClientSpan(server: ServerSpan, request: UpstreamRequest, upstream:
 }
 
 function hasBody(ctx: RequestContext): boolean {
+  // HTTP/2 may send a body without Content-Length: there, a HEADERS frame without END_STREAM means one.
+  if (ctx.req.httpVersionMajor === 2) return !(ctx.req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders;
   const h = ctx.req.headers;
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 }

@@ -1,10 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ListenerConfig } from '../config/schema/index.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
 import { handleRequest, type ListenerRuntime, type PipelineHost } from '../runtime/pipeline.ts';
 import { handleClientError } from './client-error.ts';
+import { H2Front, h2Enabled } from './h2-front.ts';
+import { sniffPreface } from './h2-sniff.ts';
 import { SniContexts, type CertificateInfo } from './tls-contexts.ts';
 
 const DEFAULT_HANDSHAKE_TIMEOUT = '10s';
@@ -22,6 +25,11 @@ function setHandshakeTimeout(server: http.Server, ms: number): void {
 export class PublicListener {
   readonly runtime: ListenerRuntime;
   readonly server: http.Server;
+  /** The HTTP/2 side, fed connections by `server`; undefined when `http2.enabled` is false. */
+  readonly h2: H2Front | undefined;
+  /** Cleartext only: sniff for the h2c preface (reload may turn it off; TLS rebinds instead). */
+  #sniff: boolean;
+  #sniffTimeoutMs: number;
   /** Certificates by SNI name; undefined for plain http. Replaced on reload (new handshakes only). */
   #tls: SniContexts | undefined;
 
@@ -38,6 +46,11 @@ export class PublicListener {
       maxBodySize: parseSize(config.limits?.maxBodySize ?? '10mb'),
       trustedPeers: new Set(config.trustForwardedFrom ?? []),
     };
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(host, this.runtime, req, res);
+    const h2 = h2Enabled(config);
+    this.h2 = h2 ? new H2Front(config, onRequest as unknown as ConstructorParameters<typeof H2Front>[1]) : undefined;
+    this.#sniff = h2;
+    this.#sniffTimeoutMs = headersTimeout;
     const options: http.ServerOptions = {
       maxHeaderSize: parseSize(config.limits?.maxHeaderSize ?? '16kb'),
       headersTimeout,
@@ -59,28 +72,67 @@ export class PublicListener {
         handshakeTimeout: parseDuration(config.tls.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT),
         // Read at each handshake, so a reload's contexts serve new connections at once.
         SNICallback: (servername, cb) => cb(null, this.#tls!.select(servername)),
+        ...(h2 ? { ALPNProtocols: ['h2', 'http/1.1'] } : {}),
       }) as unknown as http.Server;
+      if (this.h2 !== undefined) this.#dispatchTls(this.h2);
       // Failed handshakes (wrong version, no shared cipher, timeout, plain HTTP on the TLS port)
       // concern only that client.
       this.server.on('tlsClientError', (_err: Error, socket: { destroy(): void }) => socket.destroy());
     } else {
       this.server = http.createServer(options);
+      if (this.h2 !== undefined) this.#dispatchCleartext(this.h2);
     }
-    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(host, this.runtime, req, res);
     this.server.on('request', onRequest);
     // Answer 100-continue only after routing, auth and size checks pass (see forward.ts).
     this.server.on('checkContinue', onRequest);
     this.server.on('clientError', handleClientError);
   }
 
+  /**
+   * h2c with prior knowledge beside HTTP/1.1: every accepted connection's first bytes decide which
+   * server gets it (node:http's own 'connection' handling is taken over, not copied).
+   */
+  #dispatchCleartext(h2: H2Front): void {
+    const http1 = this.server.listeners('connection') as Array<(socket: Socket) => void>;
+    this.server.removeAllListeners('connection');
+    this.server.on('connection', (socket: Socket) => {
+      if (!this.#sniff) return this.#toHttp1(http1, socket);
+      sniffPreface(socket, this.#sniffTimeoutMs, (kind) => {
+        if (kind === 'h2') h2.accept(socket);
+        else {
+          this.#toHttp1(http1, socket);
+          // The sniff paused the socket; node:http's parser reads the bytes put back first.
+          socket.resume();
+        }
+      });
+    });
+  }
+
+  #toHttp1(http1: Array<(socket: Socket) => void>, socket: Socket): void {
+    for (const listener of http1) listener.call(this.server, socket);
+  }
+
+  /** HTTPS: the ALPN result of the handshake decides (no "h2" offered → HTTP/1.1). */
+  #dispatchTls(h2: H2Front): void {
+    const http1 = this.server.listeners('secureConnection') as Array<(socket: TLSSocket) => void>;
+    this.server.removeAllListeners('secureConnection');
+    this.server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol === 'h2') h2.accept(socket);
+      else for (const listener of http1) listener.call(this.server, socket);
+    });
+  }
+
   /** Apply a reloaded config whose binding did not change: limits and trust apply to new requests. */
   update(config: ListenerConfig): void {
+    this.#sniff = this.h2 !== undefined && h2Enabled(config);
+    this.h2?.update(config);
     this.runtime.maxBodySize = parseSize(config.limits?.maxBodySize ?? '10mb');
     this.runtime.trustedPeers = new Set(config.trustForwardedFrom ?? []);
     const timeouts = config.timeouts ?? {};
     this.server.headersTimeout = parseDuration(timeouts.headers ?? '20s');
     this.server.requestTimeout = parseDuration(timeouts.request ?? '5m');
     this.server.keepAliveTimeout = parseDuration(timeouts.keepAlive ?? '5s');
+    this.#sniffTimeoutMs = this.server.headersTimeout;
     // Same binding means same protocol (listener-set rebinds on a protocol change).
     if (this.#tls !== undefined && config.tls !== undefined) {
       const contexts = new SniContexts(config.tls);
@@ -121,11 +173,14 @@ export class PublicListener {
   async close(deadlineMs: number): Promise<boolean> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    // HTTP/2: GOAWAY, open streams may finish, the session closes when the last one does.
+    this.h2?.goAway();
     let forced = false;
     // Busy keep-alive connections get "Connection: close" on their current response.
     const timer = setTimeout(() => {
       forced = true;
       this.server.closeAllConnections();
+      this.h2?.destroyAll();
     }, deadlineMs);
     const idleSweep = setInterval(() => this.server.closeIdleConnections(), 100);
     try {
