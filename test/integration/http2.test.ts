@@ -12,6 +12,26 @@ import { rawRequest, startGateway, startUpstream, type TestGateway, type TestSer
 
 const MiB = 1024 * 1024;
 
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 0x04, 0, 0, 0, 0, 0]);
+
+interface H2Frame {
+  type: number;
+  stream: number;
+  payload: Buffer;
+}
+
+/** Split a server's raw HTTP/2 byte stream into frames (enough to spot RST_STREAM and GOAWAY). */
+function parseFrames(bytes: Buffer): H2Frame[] {
+  const frames: H2Frame[] = [];
+  for (let i = 0; i + 9 <= bytes.length; ) {
+    const length = bytes.readUIntBE(i, 3);
+    frames.push({ type: bytes[i + 3]!, stream: bytes.readUInt32BE(i + 5) & 0x7fffffff, payload: bytes.subarray(i + 9, i + 9 + length) });
+    i += 9 + length;
+  }
+  return frames;
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -249,20 +269,30 @@ describe('HTTP/2 on public listeners', () => {
 
   it('malformed h2 input costs only that connection', async () => {
     // A valid preface, then a frame of an absurd length and garbage.
-    const bad = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0xff, 0xff, 0xff, 0x01, 0x00, 0, 0, 0, 1]), Buffer.alloc(64, 0xab)]);
-    const reply = await rawRequest(gw.port, bad, 1000);
+    const bad = Buffer.concat([PREFACE, Buffer.from([0xff, 0xff, 0xff, 0x01, 0x00, 0, 0, 0, 1]), Buffer.alloc(64, 0xab)]);
+    const reply = parseFrames(Buffer.from(await rawRequest(gw.port, bad, 1000), 'latin1'));
     // The server answers with its SETTINGS and a GOAWAY (type 0x7) before closing.
-    assert.ok(Buffer.from(reply, 'latin1').includes(Buffer.from([0x07])), 'a GOAWAY frame came back');
+    assert.ok(reply.some((f) => f.type === 0x7), 'a GOAWAY frame came back');
     // Headers on a closed/even stream id: another protocol error.
-    const evenStream = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 0x04, 0, 0, 0, 0, 0]), Buffer.from([0, 0, 1, 0x01, 0x05, 0, 0, 0, 2, 0x82])]);
-    await rawRequest(gw.port, evenStream, 500);
-    // A stream with a connection-specific header is rejected by itself (node refuses to send one: raw HPACK).
-    // 0x82 :method GET, 0x84 :path /, 0x86 :scheme http, 0x41 :authority "a", then literal "connection: close".
-    const block = Buffer.from([0x82, 0x84, 0x86, 0x41, 0x01, 0x61, 0x00, 0x0a, ...Buffer.from('connection'), 0x05, ...Buffer.from('close')]);
-    const frame = Buffer.concat([Buffer.from([0, 0, block.length, 0x01, 0x05, 0, 0, 0, 1]), block]);
-    const rst = await rawRequest(gw.port, Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), Buffer.from([0, 0, 0, 0x04, 0, 0, 0, 0, 0]), frame]), 500);
-    assert.ok(rst.length > 0);
-    // Preface then silence, and half a preface then silence: cut by the header timeout, no crash.
+    const evenStream = Buffer.concat([PREFACE, EMPTY_SETTINGS, Buffer.from([0, 0, 1, 0x01, 0x05, 0, 0, 0, 2, 0x82])]);
+    const even = parseFrames(Buffer.from(await rawRequest(gw.port, evenStream, 500), 'latin1'));
+    assert.ok(even.some((f) => f.type === 0x7), 'GOAWAY for a client stream with an even id');
+    // Connection-specific fields make a request malformed: that stream is reset (PROTOCOL_ERROR);
+    // "te: trailers" is allowed. Raw HPACK, since node's client refuses to send such fields:
+    // 0x82 :method GET, 0x84 :path /, 0x86 :scheme http, 0x41 :authority "a", then a literal field.
+    const withField = async (name: string, value: string): Promise<H2Frame[]> => {
+      const block = Buffer.from([0x82, 0x84, 0x86, 0x41, 0x01, 0x61, 0x00, name.length, ...Buffer.from(name), value.length, ...Buffer.from(value)]);
+      const headers = Buffer.concat([Buffer.from([0, 0, block.length, 0x01, 0x05, 0, 0, 0, 1]), block]);
+      const reply = await rawRequest(gw.port, Buffer.concat([PREFACE, EMPTY_SETTINGS, headers]), 600);
+      return parseFrames(Buffer.from(reply, 'latin1'));
+    };
+    for (const [name, value] of [['connection', 'close'], ['te', 'gzip'], ['upgrade', 'h2c']] as const) {
+      const reset = (await withField(name, value)).find((f) => f.type === 0x3 && f.stream === 1);
+      assert.equal(reset?.payload.readUInt32BE(0), http2.constants.NGHTTP2_PROTOCOL_ERROR, `${name}: ${value}`);
+    }
+    const ok = await withField('te', 'trailers');
+    assert.ok(ok.some((f) => f.type === 0x1 && f.stream === 1), 'te: trailers is answered');
+    // The gateway is still there for everyone else.
     const fresh = await h2Connect(gw.url);
     try {
       assert.equal((await h2Request(fresh, { ':path': '/default' })).status, 200);
@@ -388,6 +418,26 @@ describe('HTTP/2 over TLS (ALPN), disabled h2, drain and reload', () => {
         }).on('error', reject);
       });
       assert.equal(h1, 200);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('idleTimeout closes a session with no open stream, not one with a quiet stream in flight', async () => {
+    const gw = await startGateway({ listeners: [{ name: 'public', host: '127.0.0.1', port: 0, http2: { idleTimeout: '300ms' } }], ...routes(upstream.url) });
+    try {
+      const session = await h2Connect(gw.url);
+      const closed = new Promise<void>((resolve) => session.once('close', resolve));
+      let responded = false;
+      let earlyGoaway = false;
+      session.once('goaway', () => (earlyGoaway = !responded));
+      // No frame for 700 ms while /slow is pending: the session must get no GOAWAY meanwhile.
+      const res = await h2Request(session, { ':path': '/slow' });
+      responded = true;
+      assert.equal(res.body.toString(), 'slow done');
+      assert.equal(earlyGoaway, false);
+      await closed;
+      assert.ok(session.closed || session.destroyed);
     } finally {
       await gw.close();
     }
