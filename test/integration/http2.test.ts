@@ -265,6 +265,11 @@ describe('HTTP/2 on public listeners', () => {
     const load = await runTool('h2load', ['-n', '2000', '-c', '10', '-m', '10', `${gw.url}/echo/load`], 60_000);
     assert.match(load.stdout, /2000 succeeded, 0 failed, 0 errored/, load.stdout + load.stderr);
     assert.match(load.stdout, /Application protocol: h2c/);
+    // curl with prior knowledge; Expect: 100-continue is answered with :status 100 before the body.
+    const curl = await runTool('curl', ['-sSv', '--http2-prior-knowledge', '-H', 'Expect: 100-continue', '--expect100-timeout', '10', '--data-binary', 'x'.repeat(2048), `${gw.url}/hash`]);
+    assert.match(curl.stderr, /< HTTP\/2 100/);
+    assert.match(curl.stderr, /< HTTP\/2 200/);
+    assert.equal((JSON.parse(curl.stdout) as { bytes: number }).bytes, 2048);
   });
 
   it('malformed h2 input costs only that connection', async () => {
@@ -309,6 +314,14 @@ describe('HTTP/2 on public listeners', () => {
       const during = gw.gateway.local.connections().find((c) => c.listener === 'public')!;
       assert.equal(during.total, before.total + 1);
       assert.ok(during.open >= 1);
+      // Busy while a stream is open, idle again after: the streams count on the session.
+      const slow = h2Request(session, { ':path': '/slow' });
+      await new Promise((r) => setTimeout(r, 200));
+      const busy = gw.gateway.local.connections().find((c) => c.listener === 'public')!;
+      await slow;
+      const idle = gw.gateway.local.connections().find((c) => c.listener === 'public')!;
+      assert.equal(busy.idle, busy.open - 1);
+      assert.equal(idle.idle, idle.open);
     } finally {
       session.close();
     }
