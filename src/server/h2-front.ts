@@ -43,11 +43,14 @@ export class H2Front {
   readonly #sessions = new Set<Session>();
   #settings: http2.Settings;
   #idleMs: number;
+  /** timeouts.request: time a client has to send a whole request (0 = no limit), as on HTTP/1.1. */
+  #requestMs: number;
   #draining = false;
 
   constructor(config: ListenerConfig, onRequest: H2RequestHandler) {
     this.#settings = settingsOf(config);
     this.#idleMs = parseDuration(config.http2?.idleTimeout ?? DEFAULT_IDLE);
+    this.#requestMs = parseDuration(config.timeouts?.request ?? '5m');
     this.server = http2.createServer({
       settings: this.#settings,
       Http2ServerResponse: H2Response as unknown as typeof http2.Http2ServerResponse,
@@ -74,6 +77,7 @@ export class H2Front {
       session[OPEN]++;
       stream.on('error', () => {});
       stream.once('close', () => session[OPEN]--);
+      if (!stream.endAfterHeaders && this.#requestMs > 0) this.#limitRequest(stream, this.#requestMs);
     });
     // Fires after idleMs without any frame; only a session with no open stream is idle (a quiet
     // long-poll or event stream is not).
@@ -85,10 +89,24 @@ export class H2Front {
     if (this.#draining) session.close();
   }
 
+  /**
+   * A request body still not fully received after `ms` (a trickling client) cancels its stream,
+   * as node:http's requestTimeout cuts an HTTP/1.1 connection. The response side is not limited.
+   */
+  #limitRequest(stream: http2.ServerHttp2Stream, ms: number): void {
+    const timer = setTimeout(() => {
+      if (!stream.readableEnded) stream.close(http2.constants.NGHTTP2_CANCEL);
+    }, ms);
+    const clear = (): void => clearTimeout(timer);
+    stream.once('end', clear);
+    stream.once('close', clear);
+  }
+
   /** Apply reloaded settings: to new sessions, and (SETTINGS frame) to open ones. */
   update(config: ListenerConfig): void {
     this.#settings = settingsOf(config);
     this.#idleMs = parseDuration(config.http2?.idleTimeout ?? DEFAULT_IDLE);
+    this.#requestMs = parseDuration(config.timeouts?.request ?? '5m');
     this.server.updateSettings(this.#settings);
     for (const session of this.#sessions) {
       if (session.closed || session.destroyed) continue;

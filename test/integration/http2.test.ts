@@ -456,6 +456,31 @@ describe('HTTP/2 over TLS (ALPN), disabled h2, drain and reload', () => {
     }
   });
 
+  it('timeouts.request cancels a stream whose body trickles; the session and other streams go on', async () => {
+    const gw = await startGateway({ listeners: [{ name: 'public', host: '127.0.0.1', port: 0, timeouts: { headers: '300ms', request: '400ms' } }], ...routes(upstream.url) });
+    const session = await h2Connect(gw.url);
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/hash' });
+      stream.write('a');
+      const outcome = await new Promise<number>((resolve) => {
+        const bound = setTimeout(() => resolve(-2), 5000);
+        stream.on('close', () => {
+          clearTimeout(bound);
+          resolve(stream.rstCode ?? -1);
+        });
+        stream.on('error', () => {});
+        stream.resume();
+      });
+      assert.equal(outcome, http2.constants.NGHTTP2_CANCEL);
+      stream.destroy();
+      const ok = await h2Request(session, { ':method': 'POST', ':path': '/hash' }, 'quick');
+      assert.equal((JSON.parse(ok.body.toString()) as { bytes: number }).bytes, 5);
+    } finally {
+      session.destroy();
+      await gw.close();
+    }
+  });
+
   it('reload keeps open h2 sessions; graceful stop sends GOAWAY and lets an in-flight stream finish', async () => {
     // A fixed port: a reload from port 0 to the bound port would be a new binding (rebind, not in place).
     const port = await freePort();
