@@ -25,7 +25,10 @@ function setHandshakeTimeout(server: http.Server, ms: number): void {
 export class PublicListener {
   readonly runtime: ListenerRuntime;
   readonly server: http.Server;
-  /** The HTTP/2 side, fed connections by `server`; undefined when `http2.enabled` is false. */
+  /**
+   * The HTTP/2 side, fed connections by `server`. Always there on http listeners (a reload may turn
+   * h2c on or off in place); on https only when ALPN offers h2 (a change there rebinds).
+   */
   readonly h2: H2Front | undefined;
   /** Cleartext only: sniff for the h2c preface (reload may turn it off; TLS rebinds instead). */
   #sniff: boolean;
@@ -48,7 +51,7 @@ export class PublicListener {
     };
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(host, this.runtime, req, res);
     const h2 = h2Enabled(config);
-    this.h2 = h2 ? new H2Front(config, onRequest as unknown as ConstructorParameters<typeof H2Front>[1]) : undefined;
+    this.h2 = h2 || config.protocol !== 'https' ? new H2Front(config, onRequest as unknown as ConstructorParameters<typeof H2Front>[1]) : undefined;
     this.#sniff = h2;
     this.#sniffTimeoutMs = headersTimeout;
     const options: http.ServerOptions = {
@@ -124,7 +127,7 @@ export class PublicListener {
 
   /** Apply a reloaded config whose binding did not change: limits and trust apply to new requests. */
   update(config: ListenerConfig): void {
-    this.#sniff = this.h2 !== undefined && h2Enabled(config);
+    this.#sniff = h2Enabled(config);
     this.h2?.update(config);
     this.runtime.maxBodySize = parseSize(config.limits?.maxBodySize ?? '10mb');
     this.runtime.trustedPeers = new Set(config.trustForwardedFrom ?? []);

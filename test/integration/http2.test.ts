@@ -397,13 +397,16 @@ describe('HTTP/2 over TLS (ALPN), disabled h2, drain and reload', () => {
   });
 
   it('http2.enabled: false refuses h2 on both listener kinds; HTTP/1.1 still served', async () => {
-    const gw = await startGateway({
+    const port = await freePort();
+    const document = (enabled: boolean) => ({
       listeners: [
-        { name: 'public', host: '127.0.0.1', port: 0, http2: { enabled: false } },
+        { name: 'public', host: '127.0.0.1', port, http2: { enabled } },
         httpsListener({ name: 'secure', http2: { enabled: false } }),
       ],
+      admin: { enabled: false },
       ...routes(upstream.url),
     });
+    const gw = await startGateway(document(false));
     try {
       const [plain, secure] = [gw.gateway.addresses().get('public')!.port, gw.gateway.addresses().get('secure')!.port];
       await assert.rejects(
@@ -431,6 +434,14 @@ describe('HTTP/2 over TLS (ALPN), disabled h2, drain and reload', () => {
         }).on('error', reject);
       });
       assert.equal(h1, 200);
+      // A reload turns h2c on in place on the http listener.
+      assert.ok((await gw.gateway.reload(document(true))).ok);
+      const session = await h2Connect(`http://127.0.0.1:${plain}`);
+      try {
+        assert.equal((await h2Request(session, { ':path': '/default' })).status, 200);
+      } finally {
+        session.destroy();
+      }
     } finally {
       await gw.close();
     }
