@@ -9,6 +9,8 @@ export type H2RequestHandler = (req: http2.Http2ServerRequest, res: H2Response) 
 const DEFAULT_MAX_STREAMS = 100;
 const DEFAULT_WINDOW = 65_535;
 const DEFAULT_IDLE = '1m';
+/** Header fields per request, as node:http's default maxHeadersCount. */
+const MAX_HEADER_PAIRS = 2000;
 /** SETTINGS_MAX_HEADER_LIST_SIZE is a 32-bit value. */
 const MAX_SETTING = 2 ** 32 - 1;
 
@@ -53,6 +55,9 @@ export class H2Front {
     this.#requestMs = parseDuration(config.timeouts?.request ?? '5m');
     this.server = http2.createServer({
       settings: this.#settings,
+      // node's default (128 fields) is far below node:http's 2000 and counts every cookie crumb a
+      // browser splits off; the byte limit (maxHeaderListSize) is what bounds memory.
+      maxHeaderListPairs: MAX_HEADER_PAIRS,
       Http2ServerResponse: H2Response as unknown as typeof http2.Http2ServerResponse,
     });
     this.server.on('request', onRequest as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
