@@ -157,6 +157,8 @@ describe('HTTP/2 on public listeners', () => {
     assert.equal(res.headers['content-type'], 'application/json');
     const line = gw.logs.find((l) => typeof l.path === 'string' && l.path === '/echo');
     assert.ok(line !== undefined, 'the h2 request is in the access log');
+    assert.equal(line.httpVersion, '2.0');
+    assert.equal(line.status, 200);
   });
 
   it('request bodies: with and without content-length, streamed, hashed intact', async () => {
