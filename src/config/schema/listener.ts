@@ -43,7 +43,7 @@ export const Http2ListenerSchema = Type.Object(
       Type.Integer({ minimum: 1024, maximum: 2147483647, default: 65535, description: 'Bytes of request body a client may send on one stream before the gateway reads it (SETTINGS_INITIAL_WINDOW_SIZE)' }),
     ),
     maxHeaderListSize: Type.Optional(size({ description: 'Largest request header list accepted (SETTINGS_MAX_HEADER_LIST_SIZE); default: limits.maxHeaderSize' })),
-    idleTimeout: Type.Optional(duration({ default: '1m', description: 'An HTTP/2 connection with no open stream for this long is closed with GOAWAY' })),
+    idleTimeout: Type.Optional(duration({ default: '1m', description: 'An HTTP/2 connection with no open stream for this long is closed with GOAWAY; 0 = never' })),
   },
   { additionalProperties: false },
 );
