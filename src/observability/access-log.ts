@@ -109,6 +109,8 @@ function jsonCore(ctx: RequestContext, now: number, durationMs: number, userAgen
   if (ctx.route !== undefined) line += `,"route":${quotedName(ctx.route.name)}`;
   if (ctx.target !== undefined) line += `,"upstream":${quotedName(ctx.target.upstream)},"target":${quotedName(ctx.target.url)}`;
   if (ctx.error !== undefined) line += `,"errorCode":"${ctx.error.code}"`;
+  // Only the exception is written: HTTP/1.x is the norm.
+  if (ctx.req.httpVersionMajor === 2) line += ',"httpVersion":"2.0"';
   if (userAgent) {
     const ua = ctx.headers['user-agent'];
     if (ua !== undefined) line += `,"userAgent":${str(ua)}`;

@@ -55,6 +55,28 @@ export function forwardableRequestHeaders(raw: readonly string[]): string[] {
   return copyWithout(raw, REQUEST_CONSUMED, connectionTokens(raw), []);
 }
 
+/**
+ * The same for an HTTP/2 client going to an HTTP/1.1 upstream: pseudo-headers (`:method`, `:path`,
+ * `:authority`, `:scheme`) are not headers on HTTP/1.1 (the gateway adds Host), and the cookie
+ * fields HTTP/2 splits are joined into one with "; " (RFC 9113 §8.2.3).
+ */
+export function forwardableH2RequestHeaders(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  let cookie: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    if (name === 'cookie') {
+      cookie = cookie === undefined ? raw[i + 1]! : `${cookie}; ${raw[i + 1]!}`;
+      continue;
+    }
+    if (REQUEST_CONSUMED.has(name) || HOP_BY_HOP.has(name)) continue;
+    out.push(name, raw[i + 1]!);
+  }
+  if (cookie !== undefined) out.push('cookie', cookie);
+  return out;
+}
+
 const NO_EXTRA = new Set<string>();
 
 /** Copy upstream response headers for the client hop. */

@@ -2,7 +2,7 @@ import type { RequestContext } from '../runtime/context.ts';
 import type { ProxySettings } from '../runtime/snapshot.ts';
 import { HeaderList } from '../runtime/headers.ts';
 import { applyClientCertHeaders, type ClientCertHeaders } from '../server/client-cert.ts';
-import { forwardableRequestHeaders, forwardedNode, joinedHeader } from './headers.ts';
+import { forwardableH2RequestHeaders, forwardableRequestHeaders, forwardedNode, joinedHeader } from './headers.ts';
 
 const VIA = '1.1 sluice';
 
@@ -23,7 +23,8 @@ export interface ForwardingInput {
 export function buildUpstreamHeaders(input: ForwardingInput): HeaderList {
   const { ctx, settings } = input;
   const raw = ctx.req.rawHeaders;
-  const out = forwardableRequestHeaders(raw);
+  // HTTP/2 field names arrive lower-cased and without Connection (nghttp2 rejects it).
+  const out = ctx.req.httpVersionMajor === 2 ? forwardableH2RequestHeaders(raw) : forwardableRequestHeaders(raw);
   out.push('host', input.host);
   const headers = new HeaderList(out);
   if (settings.xForwarded) {

@@ -26,6 +26,7 @@ function hostWithoutPort(authority: string): string {
  * control characters, obs-fold and a missing HTTP/1.1 Host) and derives host, path and query.
  */
 export function parseRequestHead(req: IncomingMessage): RequestHead | GatewayError {
+  if (req.httpVersionMajor === 2) return parseH2Head(req);
   const raw = req.rawHeaders;
   const hosts = countHeader(raw, 'host');
   if (hosts > 1) return new GatewayError('SLUICE_ERR_BAD_HOST', { detail: 'more than one Host header' });
@@ -48,7 +49,26 @@ export function parseRequestHead(req: IncomingMessage): RequestHead | GatewayErr
       return new GatewayError('SLUICE_ERR_BAD_REQUEST', { detail: 'invalid request target' });
     }
   }
+  return withPath(authority, target);
+}
+
+function withPath(authority: string, target: string): RequestHead | GatewayError {
   const normalized = normalizePath(target);
   if (normalized === null) return new GatewayError('SLUICE_ERR_BAD_REQUEST', { detail: 'invalid request path' });
   return { host: hostWithoutPort(authority), authority, path: normalized.path, query: normalized.query };
+}
+
+/**
+ * HTTP/2 (RFC 9113 §8.3.1): the authority is `:authority`, else Host; the target is `:path`
+ * (origin-form; nghttp2 already rejected connection-specific fields and bad pseudo-headers).
+ */
+function parseH2Head(req: IncomingMessage): RequestHead | GatewayError {
+  const headers = req.headers;
+  const pseudo = headers[':authority'];
+  const authority = typeof pseudo === 'string' && pseudo !== '' ? pseudo : headers.host;
+  if (authority === undefined || authority === '') return new GatewayError('SLUICE_ERR_BAD_HOST', { detail: 'HTTP/2 request without :authority or Host' });
+  if (countHeader(req.rawHeaders, 'host') > 1) return new GatewayError('SLUICE_ERR_BAD_HOST', { detail: 'more than one Host header' });
+  const target = req.url ?? '';
+  if (!target.startsWith('/')) return new GatewayError('SLUICE_ERR_BAD_REQUEST', { detail: 'unsupported request target' });
+  return withPath(authority, target);
 }

@@ -1,4 +1,6 @@
+import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2Server, Http2ServerRequest } from 'node:http2';
 import type { Server, Socket } from 'node:net';
 
 export interface ConnectionStats {
@@ -11,7 +13,8 @@ export interface ConnectionStats {
   idle: number;
 }
 
-type Tracked = Socket & Record<symbol, number | undefined>;
+/** What requests are counted on: the request's socket (HTTP/1.1) or HTTP/2 session. */
+type Tracked = EventEmitter & Record<symbol, number | undefined>;
 
 /**
  * Counts a listener's client connections: 'connection' and socket 'close' for open/total, and per
@@ -22,6 +25,8 @@ type Tracked = Socket & Record<symbol, number | undefined>;
  * Counted from the raw TCP socket (open) and from the request's socket (busy); for HTTPS these are the
  * TCP socket and its TLS wrapper, one-to-one. Upgraded (WebSocket) connections count as idle once
  * their upgrade request is answered; connections accepted before attach() are not seen.
+ * An HTTP/2 connection is one connection (its socket reaches the listening server's 'connection')
+ * and busy while any of its streams is open: its requests count on the session.
  */
 const SOCKET = Symbol('sluice.requestSocket');
 
@@ -33,7 +38,7 @@ export class ConnectionTracker {
 
   constructor(readonly name: string) {}
 
-  attach(server: Server): void {
+  attach(server: Server, h2?: Http2Server): void {
     const tracker = this;
     const key = this.#inFlight;
     const onSocketClose = (): void => {
@@ -58,8 +63,7 @@ export class ConnectionTracker {
       tracker.#total++;
       socket.on('close', onSocketClose);
     });
-    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-      const socket = req.socket as Tracked;
+    const count = (socket: Tracked, res: ServerResponse): void => {
       const n = socket[key];
       if (n === undefined) socket.on('close', onBusySocketClose);
       socket[key] = (n ?? 0) + 1;
@@ -67,10 +71,16 @@ export class ConnectionTracker {
       (res as ServerResponse & { [SOCKET]?: Tracked })[SOCKET] = socket;
       res.on('close', onResponseClose);
     };
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => count(req.socket as unknown as Tracked, res);
     // First in line so the count is up before the pipeline can answer; net.Server never emits these.
     server.prependListener('request', onRequest);
     // Only where someone handles it: adding the first listener would stop node's automatic 100-continue.
     if (server.listenerCount('checkContinue') > 0) server.prependListener('checkContinue', onRequest);
+    if (h2 === undefined) return;
+    // The session, not req.socket: on HTTP/2 that is a per-stream proxy whose 'close' is the stream's.
+    const onH2Request = (req: Http2ServerRequest, res: unknown): void => count(req.stream.session as unknown as Tracked, res as ServerResponse);
+    h2.prependListener('request', onH2Request);
+    h2.prependListener('checkContinue', onH2Request);
   }
 
   stats(): ConnectionStats {

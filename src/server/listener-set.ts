@@ -7,9 +7,13 @@ import { PublicListener } from './listener.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
 import type { CertificateInfo } from './tls-contexts.ts';
 
-/** What a running listener cannot change in place: address and protocol (http ↔ https rebinds). */
+/**
+ * What a running listener cannot change in place: address and protocol (http ↔ https rebinds), and
+ * for https whether ALPN offers h2 (fixed when the TLS server is made).
+ */
 function bindingOf(config: ListenerConfig): string {
-  return `${config.protocol ?? 'http'}://${config.host ?? '0.0.0.0'}:${config.port}`;
+  const alpn = config.protocol === 'https' && config.http2?.enabled === false ? '+no-h2' : '';
+  return `${config.protocol ?? 'http'}${alpn}://${config.host ?? '0.0.0.0'}:${config.port}`;
 }
 
 /**
@@ -40,7 +44,7 @@ export class ListenerSet {
       if (this.#listeners.has(config.name)) continue;
       const listener = await PublicListener.start(config, this.host);
       const tracker = new ConnectionTracker(config.name);
-      tracker.attach(listener.server);
+      tracker.attach(listener.server, listener.h2?.server);
       this.#listeners.set(config.name, { listener, tracker, binding: bindingOf(config) });
       this.logger.info({ listener: config.name, address: listener.address() }, 'listener started');
     }

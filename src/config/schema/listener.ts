@@ -61,6 +61,24 @@ export const TlsSchema = Type.Object(
 );
 export type TlsConfig = Static<typeof TlsSchema>;
 
+export const Http2ListenerSchema = Type.Object(
+  {
+    enabled: Type.Optional(
+      Type.Boolean({ default: true, description: 'Accept HTTP/2: ALPN "h2" on https listeners, prior-knowledge h2c beside HTTP/1.1 on http listeners' }),
+    ),
+    maxConcurrentStreams: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 2147483647, default: 100, description: 'Streams (requests) one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS)' }),
+    ),
+    initialWindowSize: Type.Optional(
+      Type.Integer({ minimum: 1024, maximum: 2147483647, default: 65535, description: 'Bytes of request body a client may send on one stream before the gateway reads it (SETTINGS_INITIAL_WINDOW_SIZE)' }),
+    ),
+    maxHeaderListSize: Type.Optional(size({ description: 'Largest request header list accepted (SETTINGS_MAX_HEADER_LIST_SIZE); default: limits.maxHeaderSize' })),
+    idleTimeout: Type.Optional(duration({ default: '1m', description: 'An HTTP/2 connection with no open stream for this long is closed with GOAWAY; 0 = never' })),
+  },
+  { additionalProperties: false },
+);
+export type Http2ListenerConfig = Static<typeof Http2ListenerSchema>;
+
 export const ListenerSchema = Type.Object(
   {
     name: name({ description: 'Unique listener name (used in metrics and logs)' }),
@@ -89,6 +107,7 @@ export const ListenerSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    http2: Type.Optional(Http2ListenerSchema),
     trustForwardedFrom: Type.Optional(
       Type.Array(Type.String(), {
         description: 'Peer addresses whose X-Forwarded-* headers are trusted and extended; others are replaced',
