@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
-import { runOnResponse, runOnUpstreamRequest } from '../plugins/chain.ts';
+import { runOnResponse } from '../plugins/chain.ts';
 import type { RequestContext, UpstreamRequest, UpstreamResponse } from '../runtime/context.ts';
 import { HeaderList } from '../runtime/headers.ts';
 import type { ListenerRuntime } from '../runtime/pipeline.ts';
@@ -14,7 +14,8 @@ import { limitBody } from './body-limit.ts';
 import { codecFor, trailerObject, type ExchangeCodec } from './grpc-codec.ts';
 import { GrpcStatus, grpcMessageOf, grpcStatusOf } from './grpc.ts';
 import { forwardableResponseHeaders } from './headers.ts';
-import { addResponseVia, buildUpstreamHeaders } from './upstream-request.ts';
+import { prepareUpstreamRequest, runUpstreamRequestPhase } from './prepare.ts';
+import { addResponseVia } from './upstream-request.ts';
 
 export interface ForwardInput {
   snapshot: Snapshot;
@@ -25,49 +26,17 @@ export interface ForwardInput {
   maxBody: number;
 }
 
-const NO_TARGET = new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET');
-
 /** Pick a target, build the upstream request, run onUpstreamRequest, then start the exchange. */
 export function forward(input: ForwardInput): void {
-  const { ctx, route, snapshot, listener } = input;
-  const upstream = route.pickUpstream();
-  const target = upstream.pick(ctx);
-  if (target === undefined) {
-    upstream.series?.error(NO_TARGET);
-    return sendProblem(ctx, new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET', { detail: `upstream "${upstream.name}" has no available target` }));
-  }
-  ctx.target = target.info;
-  const preserveHost = route.preserveHost ?? upstream.preserveHost;
-  const rewritten = route.rewrite === undefined ? ctx.path : route.rewrite(ctx.path, ctx.params);
-  const path = target.basePath + rewritten + (ctx.query === '' ? '' : `?${ctx.query}`);
-  const request: UpstreamRequest = {
-    method: ctx.method,
-    path,
-    headers: buildUpstreamHeaders({
-      ctx,
-      settings: snapshot.proxy,
-      host: preserveHost && input.authority !== '' ? input.authority : target.authority,
-      authority: input.authority,
-      listenerPort: listener.port,
-      trustedPeer: listener.trustedPeers.has(ctx.clientIp),
-      clientCertHeaders: listener.clientCertHeaders,
-    }),
-  };
+  const prepared = prepareUpstreamRequest(input);
+  if (prepared === undefined) return;
+  const { ctx, route, snapshot } = input;
+  const { upstream, target, request } = prepared;
   // gRPC / gRPC-Web: decided once here; undefined (plain HTTP) costs one check per chunk.
   const codec = codecFor(ctx, route.responseTimeoutMs ?? upstream.responseTimeoutMs);
   codec?.requestHeaders(request.headers, ctx);
   const exchange = new Exchange(ctx, route, snapshot, upstream, target, input.maxBody, codec);
-  try {
-    const pending = runOnUpstreamRequest(route.chain, ctx, request);
-    if (pending instanceof Promise) {
-      pending.then(
-        () => exchange.start(request),
-        (error: unknown) => sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED')),
-      );
-    } else exchange.start(request);
-  } catch (error) {
-    sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED'));
-  }
+  runUpstreamRequestPhase(input, request, (r) => exchange.start(r));
 }
 
 /** Start the attempt's client span and put its trace context in the upstream request headers. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
-import { runOnResponse, runOnUpstreamRequest } from '../plugins/chain.ts';
+import { runOnResponse } from '../plugins/chain.ts';
 import type { RequestContext, UpstreamRequest, UpstreamResponse } from '../runtime/context.ts';
 import { HeaderList } from '../runtime/headers.ts';
 import { cannotRespond, sendProblem } from '../runtime/respond.ts';
@@ -9,7 +9,8 @@ import type { Target, Upstream } from '../upstream/upstream.ts';
 import { connectTo, targetOf } from './client/target.ts';
 import type { ForwardInput } from './forward.ts';
 import { forwardableResponseHeaders } from './headers.ts';
-import { addResponseVia, buildUpstreamHeaders } from './upstream-request.ts';
+import { prepareUpstreamRequest, runUpstreamRequestPhase } from './prepare.ts';
+import { addResponseVia } from './upstream-request.ts';
 import { TunnelSet, WebSocketTunnel } from './websocket-tunnel.ts';
 
 /** What the listener hands over with a WebSocket upgrade request. */
@@ -20,7 +21,6 @@ export interface UpgradeSocket {
   tunnels: TunnelSet;
 }
 
-const NO_TARGET = new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET');
 /** RFC 9110 field-name token, and what a field value may never hold (response splitting). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE_VALUE = /[\r\n\0]/;
@@ -31,40 +31,14 @@ const UNSAFE_VALUE = /[\r\n\0]/;
  * the snapshot and its pools), and either splice the two sockets on 101 or relay the refusal.
  */
 export function forwardWebSocket(input: ForwardInput, up: UpgradeSocket, established: () => void): void {
-  const { ctx, route, snapshot, listener } = input;
-  const upstream = route.pickUpstream();
-  const target = upstream.pick(ctx);
-  if (target === undefined) {
-    upstream.series?.error(NO_TARGET);
-    return sendProblem(ctx, new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET', { detail: `upstream "${upstream.name}" has no available target` }));
-  }
-  ctx.target = target.info;
-  const preserveHost = route.preserveHost ?? upstream.preserveHost;
-  const rewritten = route.rewrite === undefined ? ctx.path : route.rewrite(ctx.path, ctx.params);
-  const headers = buildUpstreamHeaders({
-    ctx,
-    settings: snapshot.proxy,
-    host: preserveHost && input.authority !== '' ? input.authority : target.authority,
-    authority: input.authority,
-    listenerPort: listener.port,
-    trustedPeer: listener.trustedPeers.has(ctx.clientIp),
-  });
+  const prepared = prepareUpstreamRequest(input);
+  if (prepared === undefined) return;
+  const { upstream, target, request } = prepared;
   // Upgrade and Connection are hop-by-hop: this hop asks for the upgrade itself.
-  headers.add('connection', 'Upgrade');
-  headers.add('upgrade', 'websocket');
-  const request: UpstreamRequest = { method: 'GET', path: target.basePath + rewritten + (ctx.query === '' ? '' : `?${ctx.query}`), headers };
+  request.headers.add('connection', 'Upgrade');
+  request.headers.add('upgrade', 'websocket');
   const attempt = new UpgradeAttempt(input, upstream, target, up, established);
-  try {
-    const pending = runOnUpstreamRequest(route.chain, ctx, request);
-    if (pending instanceof Promise) {
-      pending.then(
-        () => attempt.start(request),
-        (error: unknown) => sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED')),
-      );
-    } else attempt.start(request);
-  } catch (error) {
-    sendProblem(ctx, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED'));
-  }
+  runUpstreamRequestPhase(input, request, (r) => attempt.start(r));
 }
 
 /** Run onResponse (sync or async) on an upstream response head, then `then`. */

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { definePlugin } from '../../src/index.ts';
 import { Type } from '@sinclair/typebox';
 import { hasOpenssl, TestCa, type TestCert } from '../../src/server/test-helpers.ts';
+import { WebSocket, WebSocketServer } from 'ws';
 import { startEchoUpstream, startGateway, type TestGateway, type TestServer } from '../helpers/servers.ts';
 
 interface Reply {
@@ -57,6 +61,9 @@ describe('mTLS listeners (client certificates)', { skip: !hasOpenssl() && 'opens
   let foreign: TestCert;
   let crl: string;
   let upstream: TestServer;
+  let wsUpstream: WebSocketServer;
+  /** Request headers of the last upgrade the WebSocket upstream accepted. */
+  let wsSeen: IncomingHttpHeaders = {};
   let gw: TestGateway;
   let required: number;
   let optional: number;
@@ -71,8 +78,14 @@ describe('mTLS listeners (client certificates)', { skip: !hasOpenssl() && 'opens
         { name: 'required', host: '127.0.0.1', port: 0, protocol: 'https', tls: tls('required') },
         { name: 'optional', host: '127.0.0.1', port: 0, protocol: 'https', tls: tls('optional') },
       ],
-      upstreams: [{ name: 'echo', targets: [{ url: upstream.url }] }],
-      routes: [{ name: 'all', match: { paths: ['/*'] }, upstream: 'echo', plugins: { whoami: {} } }],
+      upstreams: [
+        { name: 'echo', targets: [{ url: upstream.url }] },
+        { name: 'ws', targets: [{ url: `http://127.0.0.1:${(wsUpstream.address() as { port: number }).port}` }] },
+      ],
+      routes: [
+        { name: 'all', match: { paths: ['/*'] }, upstream: 'echo', plugins: { whoami: {} } },
+        { name: 'ws', match: { paths: ['/ws'] }, upstream: 'ws' },
+      ],
     };
   };
 
@@ -87,6 +100,12 @@ describe('mTLS listeners (client certificates)', { skip: !hasOpenssl() && 'opens
     clientCa.revoke(revoked);
     crl = clientCa.crl();
     upstream = await startEchoUpstream();
+    wsUpstream = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(wsUpstream, 'listening');
+    wsUpstream.on('connection', (socket, req) => {
+      wsSeen = req.headers;
+      socket.on('message', (data) => socket.send(data));
+    });
     gw = await startGateway(document(clientCa.ca), [whoami as never]);
     required = gw.gateway.addresses().get('required')!.port;
     optional = gw.gateway.addresses().get('optional')!.port;
@@ -94,6 +113,7 @@ describe('mTLS listeners (client certificates)', { skip: !hasOpenssl() && 'opens
   after(async () => {
     await gw?.close();
     await upstream.close();
+    wsUpstream.close();
     for (const ca of [serverCa, clientCa, otherCa]) ca.cleanup();
   });
 
@@ -118,6 +138,33 @@ describe('mTLS listeners (client certificates)', { skip: !hasOpenssl() && 'opens
     assert.equal(values('x-forwarded-client-cert').length, 1);
     assert.notEqual(values('x-forwarded-client-cert')[0], 'evil');
     assert.notEqual(values('x-client-cert-serial')[0], '00');
+  });
+
+  it('WebSocket upgrades and HTTP/2 requests carry the same verified identity; spoofed headers stripped', async () => {
+    const ws = new WebSocket(`wss://127.0.0.1:${required}/ws`, {
+      ca: serverCa.ca, servername: 'gw.test', cert: good.cert, key: good.key,
+      headers: { host: 'gw.test', 'x-client-cert-subject': 'CN=admin', 'x-forwarded-client-cert': 'evil' },
+    });
+    await once(ws, 'open');
+    ws.send('ping');
+    const [echoed] = (await once(ws, 'message')) as [Buffer];
+    assert.equal(echoed.toString(), 'ping');
+    ws.close();
+    assert.equal(wsSeen['x-client-cert-subject'], 'CN=client-good');
+    assert.equal(decodeURIComponent(String(wsSeen['x-forwarded-client-cert'])).trim(), good.cert.trim());
+
+    const session = http2.connect(`https://127.0.0.1:${required}`, { ca: serverCa.ca, servername: 'gw.test', cert: good.cert, key: good.key });
+    try {
+      const stream = session.request({ ':path': '/who', ':authority': 'gw.test', 'x-client-cert-subject': 'CN=admin' });
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      await once(stream, 'end');
+      const headers = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { headers: Record<string, string> }).headers;
+      assert.equal(headers['x-client-cert-subject'], 'CN=client-good');
+      assert.match(headers['x-client-cert-fingerprint']!, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    } finally {
+      session.close();
+    }
   });
 
   it('required: no certificate, a certificate from another CA, or a revoked one fail the handshake', async () => {
