@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { hasOpenssl, TestCa } from '../../src/server/test-helpers.ts';
 import { startCli, stopCli } from '../helpers/cli.ts';
-import { deserializeReply, parseWebBody, serializeRequest, startGrpcServer, webFrame, type GrpcTestServer } from '../helpers/grpc.ts';
+import * as grpc from '@grpc/grpc-js';
+import { deserializeReply, EchoClient, parseWebBody, serializeRequest, startGrpcServer, webFrame, type GrpcTestServer } from '../helpers/grpc.ts';
 import { request, startGateway, type TestGateway } from '../helpers/servers.ts';
 
 /** HTTP/1.1 clients → gateway → HTTP/2 upstreams (node:http2 and @grpc/grpc-js servers over h2c). */
@@ -325,6 +326,19 @@ describe('gRPC upstreams over the HTTP/2 pool', () => {
       const { messages, trailers } = parseWebBody(r);
       assert.equal(deserializeReply(messages[0]!).message, 'via-cli');
       assert.equal(trailers['grpc-status'], '0');
+      // …and a native gRPC client on the same port (h2c prior knowledge beside HTTP/1.1).
+      const client = new EchoClient(`127.0.0.1:${match[1]}`, grpc.credentials.createInsecure()) as unknown as {
+        Unary(req: { message: string }, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { message: string }) => void): void;
+        close(): void;
+      };
+      try {
+        const reply = await new Promise<{ message: string }>((resolve, reject) =>
+          client.Unary({ message: 'native-via-cli' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, res) => (err === null ? resolve(res!) : reject(err))),
+        );
+        assert.equal(reply.message, 'native-via-cli');
+      } finally {
+        client.close();
+      }
     } finally {
       assert.equal(await stopCli(child), 0);
     }
