@@ -75,6 +75,16 @@ describe('validateConfig', () => {
     ]);
   });
 
+  it('rejects a request deadline shorter than the head deadline (node:http would refuse to listen)', () => {
+    const raw = minimal();
+    (raw.listeners[0] as Record<string, unknown>).timeouts = { headers: '30s', request: '10s' };
+    assert.deepEqual(errors(raw), ['/listeners/0/timeouts/request: must be 0 (no limit) or at least timeouts.headers (30000 ms), got 10000 ms']);
+    (raw.listeners[0] as Record<string, unknown>).timeouts = { request: '5s' };
+    assert.equal(errors(raw).length, 1, 'against the 20 s default head deadline');
+    (raw.listeners[0] as Record<string, unknown>).timeouts = { headers: '30s', request: 0 };
+    assert.deepEqual(errors(raw), []);
+  });
+
   it('reports a document that is not a mapping', () => {
     assert.deepEqual(errors(null), [': the configuration must be a mapping with at least "listeners" (the file is empty)']);
     assert.deepEqual(errors('x'), [': the configuration must be a mapping with at least "listeners" (got "x")']);

@@ -5,6 +5,7 @@ import { checkerFor, pointer, schemaIssues, suggest, type ConfigIssue } from './
 import { ConfigSchema, RouteSchema, type RouteConfig, type SluiceConfig } from './schema/index.ts';
 import { loggingIssues } from './logging-checks.ts';
 import { tlsShapeIssues } from './tls-checks.ts';
+import { parseDuration } from './units.ts';
 import { pluginMapsOf } from './secrets.ts';
 
 export type { ConfigIssue } from './issues.ts';
@@ -98,12 +99,31 @@ function uniqueNames(items: unknown, base: string, kind: string, issues: ConfigI
 function checkListeners(listeners: unknown, issues: ConfigIssue[]): void {
   const seen = new Map<string, number>();
   list(listeners).forEach((l, i) => {
-    if (!isObj(l) || typeof l.port !== 'number' || l.port === 0) return; // port 0 is ephemeral: never clashes
+    if (!isObj(l)) return;
+    checkListenerTimeouts(l.timeouts, `/listeners/${i}/timeouts`, issues);
+    if (typeof l.port !== 'number' || l.port === 0) return; // port 0 is ephemeral: never clashes
     const address = `${String(l.host ?? '0.0.0.0')}:${l.port}`;
     const at = seen.get(address);
     if (at === undefined) seen.set(address, i);
     else issues.push({ path: `/listeners/${i}/port`, message: `address ${address} is already used by /listeners/${at}` });
   });
+}
+
+function durationOr(value: unknown, fallback: string): number | undefined {
+  try {
+    return parseDuration(typeof value === 'string' || typeof value === 'number' ? value : fallback);
+  } catch {
+    return undefined; // the schema reports the malformed value itself
+  }
+}
+
+/** node:http refuses to start with a request deadline shorter than the head deadline (0 = none). */
+function checkListenerTimeouts(timeouts: unknown, base: string, issues: ConfigIssue[]): void {
+  const t = isObj(timeouts) ? timeouts : {};
+  const headers = durationOr(t.headers, '20s');
+  const request = durationOr(t.request, '5m');
+  if (headers === undefined || request === undefined || request === 0 || request >= headers) return;
+  issues.push({ path: `${base}/request`, message: `must be 0 (no limit) or at least timeouts.headers (${headers} ms), got ${request} ms` });
 }
 
 function targetUrlProblem(url: string): string | undefined {
