@@ -7,6 +7,7 @@ import { HeaderList } from '../runtime/headers.ts';
 import type { ListenerRuntime } from '../runtime/pipeline.ts';
 import { cannotRespond, closeWhenDraining, sendProblem } from '../runtime/respond.ts';
 import type { CompiledRoute, Snapshot } from '../runtime/snapshot.ts';
+import { outcomeKind, type AttemptOutcome } from '../upstream/outcome.ts';
 import type { Target, Upstream } from '../upstream/upstream.ts';
 import type { CallHandle, FailureInfo, ResponseHandler } from './client/types.ts';
 import type { ClientSpan, ServerSpan } from '../observability/tracing/index.ts';
@@ -172,6 +173,12 @@ class Exchange implements ResponseHandler {
     this.#done = true;
     this.target.inflight--;
     if (this.#deadline !== undefined) clearTimeout(this.#deadline);
+    const observers = this.target.observers;
+    if (observers.length > 0) {
+      const status = this.ctx.upstreamMs >= 0 ? this.#upstreamStatus : 0;
+      const outcome: AttemptOutcome = { kind: outcomeKind(this.ctx.error?.code, status), status, durationMs: performance.now() - this.#sentAt };
+      for (let i = 0; i < observers.length; i++) observers[i]!.onOutcome(outcome);
+    }
     if (this.#span !== undefined) {
       const status = this.ctx.upstreamMs >= 0 ? this.#upstreamStatus : 0;
       this.#span.end({ status, errorCode: this.ctx.error?.code });

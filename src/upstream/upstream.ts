@@ -3,6 +3,7 @@ import { parseDuration } from '../config/units.ts';
 import type { UpstreamSeries } from '../observability/request-metrics.ts';
 import type { PoolOptions, TargetPool, UpstreamTlsOptions } from '../proxy/client/types.ts';
 import type { TargetInfo } from '../runtime/context.ts';
+import type { OutcomeObserver } from './outcome.ts';
 import { createBalancer } from './balancer/index.ts';
 import { compileHashKey, type HashKeyExtractor } from './balancer/hash-key.ts';
 import type { Balancer, BalancerTarget } from './balancer/types.ts';
@@ -14,6 +15,8 @@ export class Target implements BalancerTarget {
   readonly weight: number;
   inflight = 0;
   available = true;
+  /** Told how every attempt on this target ended (outlier detection, circuit breakers). */
+  readonly observers: OutcomeObserver[] = [];
   /** Path prefix of the target URL ('' when none), prepended to every upstream path. */
   readonly basePath: string;
   /** host:port as sent in Host when the upstream uses `hostHeader: target`. */
