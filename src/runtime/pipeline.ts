@@ -131,7 +131,11 @@ export function handleRequest(
   const tracer = host.tracer;
   if (head instanceof GatewayError) {
     // Rejected requests are traced too (raw target, Host as sent), so a caller's 400 has its span.
-    if (tracer !== undefined) startServerSpan(tracer, ctx, listener, typeof req.headers.host === 'string' ? req.headers.host : '');
+    if (tracer !== undefined) {
+      // HTTP/2 clients name the host in :authority.
+      const host = req.headers[':authority'] ?? req.headers.host;
+      startServerSpan(tracer, ctx, listener, typeof host === 'string' ? host : '');
+    }
     return sendProblem(ctx, head);
   }
   const mutable = ctx as { host: string; path: string; query: string };
