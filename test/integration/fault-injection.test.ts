@@ -101,14 +101,25 @@ describe('fault-injection plugin through the gateway', () => {
     assert.equal((await request(`${gw.url}/plain/z`, { headers: { 'x-sluice-fault-abort': '502' } })).status, 200);
   });
 
+  it('gRPC-Web clients get a trailers-only answer with the gRPC status matching the injected HTTP status', async () => {
+    const grpcWeb = { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' };
+    const unavailable = await request(`${gw.url}/abort/svc.Method`, { method: 'POST', headers: grpcWeb, body: Buffer.alloc(5) });
+    assert.equal(unavailable.status, 200);
+    assert.equal(unavailable.headers['grpc-status'], '14');
+    assert.match(decodeURIComponent(String(unavailable.headers['grpc-message'])), /^SLUICE_ERR_FAULT_INJECTED/);
+    const exhausted = await request(`${gw.url}/h/svc.Method`, { method: 'POST', headers: { ...grpcWeb, 'x-sluice-fault-abort': '429' }, body: Buffer.alloc(5) });
+    assert.equal(exhausted.headers['grpc-status'], '8');
+    assert.equal(hits('/abort'), 0);
+  });
+
   it('counts injected faults per route in /metrics', async () => {
     const text = (await request(`${admin}/metrics`)).body;
     const m = parseMetrics(text);
     const injected = 'sluice_plugin_fault_injection_injected_total';
-    assert.equal(sumOf(m, injected, { route: 'abort', fault: 'abort' }), 3);
+    assert.equal(sumOf(m, injected, { route: 'abort', fault: 'abort' }), 4);
     assert.equal(sumOf(m, injected, { route: 'teapot', fault: 'abort' }), 1);
     assert.equal(sumOf(m, injected, { route: 'delay', fault: 'delay' }), 2);
-    assert.equal(sumOf(m, injected, { route: 'headers', fault: 'abort' }), 1);
+    assert.equal(sumOf(m, injected, { route: 'headers', fault: 'abort' }), 2);
     if (promtoolInstalled) assert.equal(promtoolCheck(text), '');
   });
 });
