@@ -29,7 +29,7 @@ describe('fault-injection plugin through the gateway', () => {
       routes: [
         { name: 'abort', match: { paths: ['/abort/*'] }, upstream: 'u', plugins: { 'fault-injection': { abort: { status: 503 } } } },
         { name: 'teapot', match: { paths: ['/body/*'] }, upstream: 'u', plugins: { 'fault-injection': { abort: { status: 429, body: 'injected' } } } },
-        { name: 'delay', match: { paths: ['/delay/*'] }, upstream: 'u', plugins: { 'fault-injection': { delay: { duration: '400ms' } } } },
+        { name: 'delay', match: { paths: ['/delay/*'] }, upstream: 'u', plugins: { 'fault-injection': { delay: { duration: '1s' } } } },
         { name: 'headers', match: { paths: ['/h/*'] }, upstream: 'u', plugins: { 'fault-injection': { headers: true } } },
         { name: 'plain', match: { paths: ['/plain/*'] }, upstream: 'u' },
       ],
@@ -81,8 +81,8 @@ describe('fault-injection plugin through the gateway', () => {
       req.on('error', () => resolve());
       setTimeout(() => req.destroy(), 100);
     });
-    // Past the 400 ms delay: had the plugin kept waiting, the request would have gone upstream.
-    await new Promise((r) => setTimeout(r, 600));
+    // Past the 1 s delay: had the plugin kept waiting, the request would have gone upstream.
+    await new Promise((r) => setTimeout(r, 1200));
     assert.equal(hits('/delay') - before, 0);
     const m = parseMetrics((await request(`${admin}/metrics`)).body);
     assert.equal(sumOf(m, 'sluice_plugin_fault_injection_active_delays'), 0);
