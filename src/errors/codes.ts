@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   SLUICE_ERR_INTERNAL: { status: 500, title: 'Internal Gateway Error', source: 'internal', retryable: false },
   SLUICE_ERR_PLUGIN_FAILED: { status: 500, title: 'Plugin Failed', source: 'internal', retryable: false },
   SLUICE_ERR_SHUTTING_DOWN: { status: 503, title: 'Gateway Shutting Down', source: 'internal', retryable: true },
+  // Deliberate: the fault-injection plugin's abort (its configured status replaces this 503).
+  SLUICE_ERR_FAULT_INJECTED: { status: 503, title: 'Fault Injected', source: 'internal', retryable: false },
   // config: rejected configuration
   SLUICE_ERR_CONFIG_INVALID: { status: 400, title: 'Invalid Configuration', source: 'config', retryable: false },
   SLUICE_ERR_CONFIG_LOAD: { status: 400, title: 'Configuration Could Not Be Loaded', source: 'config', retryable: false },

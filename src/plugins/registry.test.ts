@@ -41,7 +41,7 @@ describe('plugin registry', () => {
 
   it('registers every built-in plugin', () => {
     const registry = createPluginRegistry(builtinPlugins);
-    assert.deepEqual([...registry.keys()].sort(), ['cors', 'request-headers', 'request-id', 'response-headers']);
+    assert.deepEqual([...registry.keys()].sort(), ['cors', 'fault-injection', 'request-headers', 'request-id', 'response-headers']);
   });
 
   it('resolves config maps into entries with paths, rejecting unknown plugins', () => {
@@ -52,7 +52,7 @@ describe('plugin registry', () => {
     assert.equal(entries[0]!.path, 'routes[0].plugins.request-id');
     assert.throws(
       () => resolvePluginEntries(registry, { nope: {} }, 'routes[0].plugins'),
-      isCode('SLUICE_ERR_CONFIG_INVALID', /^routes\[0\]\.plugins\.nope: unknown plugin "nope" \(known: cors, request-headers, request-id, response-headers\)$/),
+      isCode('SLUICE_ERR_CONFIG_INVALID', /^routes\[0\]\.plugins\.nope: unknown plugin "nope" \(known: cors, fault-injection, request-headers, request-id, response-headers\)$/),
     );
   });
 });

@@ -50,6 +50,9 @@ describe('gRPC status mapping', () => {
     assert.equal(of('SLUICE_ERR_BODY_TOO_LARGE'), GrpcStatus.RESOURCE_EXHAUSTED);
     assert.equal(of('SLUICE_ERR_INTERNAL'), GrpcStatus.INTERNAL);
     assert.equal(of('SLUICE_ERR_BAD_REQUEST'), GrpcStatus.INTERNAL);
+    // An injected abort follows the status the operator chose.
+    assert.equal(grpcStatusOf(new GatewayError('SLUICE_ERR_FAULT_INJECTED', { status: 429 })), GrpcStatus.RESOURCE_EXHAUSTED);
+    assert.equal(of('SLUICE_ERR_FAULT_INJECTED'), GrpcStatus.UNAVAILABLE);
   });
   it('maps plain HTTP statuses of plugin answers', () => {
     assert.equal(grpcStatusOfHttp(401), GrpcStatus.UNAUTHENTICATED);

@@ -46,7 +46,8 @@ export function grpcKind(contentType: string | undefined): GrpcKind | undefined 
  * (doc/http-grpc-status-mapping.md) and Envoy's choices where the gateway knows more than the
  * HTTP status: a timeout is DEADLINE_EXCEEDED, not the UNAVAILABLE a bare 504 would give.
  */
-const BY_CODE: Record<ErrorCode, number> = {
+/** Exhaustive on purpose; undefined = derive from the HTTP status (grpcStatusOfHttp). */
+const BY_CODE: Record<ErrorCode, number | undefined> = {
   SLUICE_ERR_BAD_REQUEST: GrpcStatus.INTERNAL,
   SLUICE_ERR_AMBIGUOUS_FRAMING: GrpcStatus.INTERNAL,
   SLUICE_ERR_BAD_HOST: GrpcStatus.INTERNAL,
@@ -69,6 +70,8 @@ const BY_CODE: Record<ErrorCode, number> = {
   SLUICE_ERR_INTERNAL: GrpcStatus.INTERNAL,
   SLUICE_ERR_PLUGIN_FAILED: GrpcStatus.INTERNAL,
   SLUICE_ERR_SHUTTING_DOWN: GrpcStatus.UNAVAILABLE,
+  // An injected abort stands for whatever status the operator chose (503 → UNAVAILABLE, 429 → RESOURCE_EXHAUSTED).
+  SLUICE_ERR_FAULT_INJECTED: undefined,
   SLUICE_ERR_CONFIG_INVALID: GrpcStatus.INVALID_ARGUMENT,
   SLUICE_ERR_CONFIG_LOAD: GrpcStatus.INTERNAL,
   SLUICE_ERR_PLUGIN_LOAD: GrpcStatus.INTERNAL,

@@ -19,6 +19,6 @@ describe('builtinPlugins', () => {
 
   it('all create with defaults and order as documented', async () => {
     const chain = await compilePluginChain(builtinPlugins.map((definition) => ({ definition, config: {} })), fakeEnv());
-    assert.deepEqual(chain.names, ['request-id', 'cors', 'response-headers', 'request-headers']);
+    assert.deepEqual(chain.names, ['request-id', 'cors', 'response-headers', 'fault-injection', 'request-headers']);
   });
 });
