@@ -385,9 +385,10 @@ class Exchange {
     this.ctx.upstreamMs = upstreamMs;
     attempt.status = status;
     this.upstream.series?.response(status, upstreamMs / 1000);
-    if (this.#retries < this.#policy.attempts && (status >= 500 || this.codec !== undefined) && this.resendable()) {
+    if (this.#retries < this.#policy.attempts && (status >= 500 || this.codec !== undefined) && this.bodyReplayable()) {
       const reason = retryReasonForStatus(this.#policy, status, this.codec === undefined ? undefined : grpcStatusIn(raw));
-      if (reason !== undefined && this.tryRetry(attempt, reason, undefined)) return;
+      // gRPC calls are all POSTs: listing a grpc-* condition is the opt-in, the method list does not apply.
+      if (reason !== undefined && (reason === 'grpc' || methodRetryable(this.#policy, this.ctx.method)) && this.tryRetry(attempt, reason, undefined)) return;
     }
     const headers = new HeaderList(forwardableResponseHeaders(raw));
     this.codec?.responseHeaders(headers);
@@ -406,11 +407,6 @@ class Exchange {
         (error: unknown) => this.failBeforeHead(attempt, toGatewayError(error, 'SLUICE_ERR_PLUGIN_FAILED')),
       );
     } else this.writeHead(attempt, response, statusText);
-  }
-
-  /** A request that reached the upstream may go again: method allowed and body replayable. */
-  private resendable(): boolean {
-    return methodRetryable(this.#policy, this.ctx.method) && this.bodyReplayable();
   }
 
   private failBeforeHead(attempt: Attempt, error: GatewayError): void {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,16 +230,33 @@ describe('deadlines', () => {
 
 type Unary = (req: EchoRequest, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: EchoReply) => void) => grpc.ClientUnaryCall;
 
-describe('grpc-timeout and the route deadline', () => {
+describe('gRPC: deadline and status retries', () => {
   let server: GrpcTestServer;
+  let unavailable: http2.Http2Server;
+  let unavailableHits = 0;
   let gw: TestGateway;
   let client: grpc.Client & { Unary: Unary };
 
   before(async () => {
     server = await startGrpcServer('deadline');
+    // A gRPC server that answers every call trailers-only UNAVAILABLE (grpc-status in the head).
+    unavailable = http2.createServer((req, res) => {
+      unavailableHits++;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '14', 'grpc-message': 'down' });
+      res.end();
+    });
+    await new Promise<void>((resolve) => unavailable.listen(0, '127.0.0.1', resolve));
+    const down = `h2c://127.0.0.1:${(unavailable.address() as AddressInfo).port}`;
     gw = await startGateway({
-      upstreams: [{ name: 'grpc', targets: [{ url: server.url }] }],
-      routes: [{ name: 'echo', match: { paths: ['/sluice.test.Echo/*'] }, upstream: 'grpc', timeouts: { deadline: '2s' } }],
+      upstreams: [
+        { name: 'grpc', targets: [{ url: server.url }] },
+        { name: 'flaky', targets: [{ url: down }, { url: server.url }] },
+      ],
+      routes: [
+        { name: 'echo', match: { paths: ['/sluice.test.Echo/*'], headers: [{ name: 'x-flaky', present: false }] }, upstream: 'grpc', timeouts: { deadline: '2s' } },
+        { name: 'flaky', match: { paths: ['/sluice.test.Echo/*'], headers: [{ name: 'x-flaky', present: true }] }, upstream: 'flaky', retry: { on: ['grpc-unavailable'] } },
+      ],
     });
     client = new EchoClient(`127.0.0.1:${gw.port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Unary: Unary };
   });
@@ -246,6 +265,18 @@ describe('grpc-timeout and the route deadline', () => {
     client.close();
     await gw.close();
     await server.close();
+    await new Promise<void>((resolve) => unavailable.close(() => resolve()));
+  });
+
+  it('a trailers-only UNAVAILABLE is retried on the other target when the route lists grpc-unavailable', async () => {
+    const md = new grpc.Metadata();
+    md.set('x-flaky', '1');
+    for (let i = 0; i < 4; i++) {
+      await new Promise<void>((resolve, reject) =>
+        client.Unary({ message: `m${i}` }, md, { deadline: Date.now() + 5000 }, (err) => (err === null ? resolve() : reject(err))),
+      );
+    }
+    assert.ok(unavailableHits >= 2, `the UNAVAILABLE target was tried (${unavailableHits})`);
   });
 
   const call = (deadlineMs: number) =>
