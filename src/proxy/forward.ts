@@ -1,24 +1,33 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { GatewayError, toGatewayError, type ErrorCode } from '../errors/index.ts';
 import { runOnResponse } from '../plugins/chain.ts';
 import type { RequestContext, UpstreamRequest, UpstreamResponse } from '../runtime/context.ts';
 import { HeaderList } from '../runtime/headers.ts';
 import type { ListenerRuntime } from '../runtime/pipeline.ts';
 import { cannotRespond, closeWhenDraining, sendProblem } from '../runtime/respond.ts';
 import type { CompiledRoute, Snapshot } from '../runtime/snapshot.ts';
-import type { ErrorCode } from '../errors/index.ts';
 import { outcomeKind, type AttemptOutcome } from '../upstream/outcome.ts';
-import { backoffMs, methodRetryable, parseRequestTimeout, retryBudgetFor, retryReasonForError, retryReasonForStatus, type RetryBudget, type RetryPolicy, type RetryReason } from '../upstream/retry.ts';
+import {
+  backoffMs,
+  methodRetryable,
+  parseRequestTimeout,
+  retryBudgetFor,
+  retryReasonForError,
+  retryReasonForStatus,
+  type RetryBudget,
+  type RetryPolicy,
+  type RetryReason,
+} from '../upstream/retry.ts';
 import type { Target, Upstream } from '../upstream/upstream.ts';
-import type { CallHandle, FailureInfo, ResponseHandler } from './client/types.ts';
-import type { ClientSpan, ServerSpan } from '../observability/tracing/index.ts';
+import type { FailureInfo } from './client/types.ts';
 import { limitBody } from './body-limit.ts';
 import { codecFor, trailerObject, type ExchangeCodec } from './grpc-codec.ts';
 import { GrpcStatus, grpcMessageOf, grpcStatusOf } from './grpc.ts';
 import { forwardableResponseHeaders } from './headers.ts';
 import { prepareUpstreamRequest, runUpstreamRequestPhase } from './prepare.ts';
 import { ReplayBody } from './replay-body.ts';
+import { Attempt, DEADLINE, grpcStatusIn, hasBody, retryTarget, startClientSpan, type AttemptListener } from './attempt.ts';
 import { addResponseVia } from './upstream-request.ts';
 
 export interface ForwardInput {
@@ -52,87 +61,12 @@ function requestDeadline(ctx: RequestContext, routeMs: number): number {
   return routeMs === 0 ? asked : Math.min(asked, routeMs);
 }
 
-/** Start the attempt's client span and put its trace context in the upstream request headers. */
-function startClientSpan(server: ServerSpan, request: UpstreamRequest, upstream: Upstream, target: Target): ClientSpan {
-  const url = target.url;
-  const https = url.protocol === 'https:';
-  const span = server.startClient({
-    method: request.method,
-    scheme: https ? 'https' : 'http',
-    serverAddress: url.hostname,
-    serverPort: url.port === '' ? (https ? 443 : 80) : Number(url.port),
-    path: request.path,
-    upstream: upstream.name,
-    target: target.id,
-  });
-  const headers = request.headers;
-  // The client's own trace headers would contradict ours (and a stale parent id would mislink).
-  for (const name of span.headerNames) headers.delete(name);
-  const inject = span.headers;
-  for (let i = 0; i < inject.length; i += 2) headers.add(inject[i]!, inject[i + 1]!);
-  return span;
-}
-
-function hasBody(ctx: RequestContext): boolean {
-  // HTTP/2 frames bodies itself: there is one unless the request HEADERS ended the stream.
-  if (ctx.req.httpVersionMajor === 2) return (ctx.req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders !== true;
-  const h = ctx.req.headers;
-  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
-}
-
-
-/** The target for a retry: another one when the balancer has one not tried yet, else any but the last, else the last again. */
-function retryTarget(upstream: Upstream, ctx: RequestContext, tried: readonly Target[], otherOnly: boolean): Target | undefined {
-  const last = tried[tried.length - 1]!;
-  for (let i = 0; i < upstream.targets.length; i++) {
-    const t = upstream.pick(ctx, last);
-    if (t === undefined) break;
-    if (!tried.includes(t)) return t;
-  }
-  return upstream.pick(ctx, last) ?? (last.available && !otherOnly ? last : undefined);
-}
-
-const DEADLINE = (): GatewayError => new GatewayError('SLUICE_ERR_DEADLINE_EXCEEDED', { detail: 'request deadline exceeded', expose: true });
-
-/** One upstream call of an exchange. Callbacks of an attempt that was abandoned (retried, cancelled) are ignored. */
-class Attempt implements ResponseHandler {
-  handle: CallHandle | undefined;
-  /** performance.now() when the request went to the upstream client. */
-  readonly sentAt = performance.now();
-  span: ClientSpan | undefined;
-  status = 0;
-  settled = false;
-
-  constructor(
-    private readonly exchange: Exchange,
-    readonly target: Target,
-    /** Holds a slot of the retry budget until it settles. */
-    public retry: boolean,
-  ) {}
-
-  onInformational(status: number, headers: string[]): void {
-    if (!this.settled) this.exchange.onInformational(status, headers);
-  }
-  onHeaders(status: number, statusText: string, headers: string[]): void {
-    if (!this.settled) this.exchange.onHeaders(this, status, statusText, headers);
-  }
-  onData(chunk: Buffer): boolean {
-    return this.settled ? true : this.exchange.onData(chunk);
-  }
-  onEnd(trailers: string[]): void {
-    if (!this.settled) this.exchange.onEnd(this, trailers);
-  }
-  onError(error: GatewayError, info: FailureInfo): void {
-    if (!this.settled) this.exchange.onError(this, error, info);
-  }
-}
-
 /**
  * One client request ↔ one or more upstream attempts (retries), streaming both ways. Retries
  * happen only before anything of the response went to the client; the request body is replayed
  * from a bounded copy (ReplayBody) or, when it has none, the request is not resent.
  */
-class Exchange {
+class Exchange implements AttemptListener {
   #done = false;
   #attempt: Attempt | undefined;
   readonly #tried: Target[] = [];
@@ -495,10 +429,3 @@ class Exchange {
   }
 }
 
-/** grpc-status of a trailers-only answer (in the response head), if any. */
-function grpcStatusIn(raw: readonly string[]): number | undefined {
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 11 && raw[i]!.toLowerCase() === 'grpc-status') return Number(raw[i + 1]);
-  }
-  return undefined;
-}
