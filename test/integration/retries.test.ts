@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
+import { Type } from '@sinclair/typebox';
+import { definePlugin } from '../../src/plugins/types.ts';
 import { startCli, stopCli } from '../helpers/cli.ts';
 import { EchoClient, startGrpcServer, type EchoReply, type EchoRequest, type GrpcTestServer } from '../helpers/grpc.ts';
 import { parseMetrics, sumOf } from '../helpers/prom.ts';
@@ -39,6 +41,21 @@ async function counting(status: number, delayMs = 0): Promise<TestServer & { hit
   return Object.assign(state, server);
 }
 
+/** Records the status of every response onResponse sees: retried attempts must not show up. */
+const seenStatuses: number[] = [];
+const responseRecorder = definePlugin({
+  name: 'response-recorder',
+  priority: 100,
+  schema: Type.Object({}),
+  create() {
+    return {
+      onResponse(_ctx, response) {
+        seenStatuses.push(response.status);
+      },
+    };
+  },
+});
+
 const post = (url: string, body: string, headers: http.OutgoingHttpHeaders = {}) =>
   request(url, { method: 'POST', headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), ...headers }, body });
 
@@ -60,7 +77,13 @@ describe('retries', () => {
       routes: [
         // No retry policy: the default (one retry on another target when the connection failed).
         { name: 'default', match: { paths: ['/default/*'] }, upstream: 'half-dead' },
-        { name: 'on-503', match: { paths: ['/503/*'] }, upstream: 'half-503', retry: { attempts: 1, on: ['503'], backoff: { base: '1ms', max: '5ms' } } },
+        {
+          name: 'on-503',
+          match: { paths: ['/503/*'] },
+          upstream: 'half-503',
+          retry: { attempts: 1, on: ['503'], backoff: { base: '1ms', max: '5ms' } },
+          plugins: { 'response-recorder': {} },
+        },
         {
           name: 'post-ok',
           match: { paths: ['/post-ok/*'] },
@@ -68,7 +91,7 @@ describe('retries', () => {
           retry: { attempts: 1, on: ['gateway-error'], allowNonIdempotent: true, maxReplayBody: '1kb', backoff: { base: '1ms' } },
         },
       ],
-    });
+    }, [responseRecorder]);
   });
 
   after(async () => {
@@ -92,8 +115,10 @@ describe('retries', () => {
 
   it('503 is retried per policy on the other target', async () => {
     const before = failing.hits;
+    seenStatuses.length = 0;
     for (let i = 0; i < 4; i++) assert.equal((await request(`${gw.url}/503/x${i}`)).status, 200);
     assert.ok(failing.hits - before >= 2, 'the failing target was tried');
+    assert.deepEqual(seenStatuses, [200, 200, 200, 200], 'onResponse ran once per request, on the final response only');
   });
 
   it('a POST with a body is not retried after it was sent, unless the route allows it: then replayed with the same body', async () => {
@@ -167,6 +192,8 @@ describe('retry budget', () => {
     const m = parseMetrics((await request(`http://127.0.0.1:${gw.gateway.adminAddress()!.port}/metrics`)).body);
     assert.equal(sumOf(m, 'sluice_upstream_retries_total', { upstream: 'storm', reason: '503' }), attempts - n);
     assert.ok(sumOf(m, 'sluice_upstream_retry_budget_exhausted_total', { upstream: 'storm' }) > 0);
+    // Every attempt, retried or not, gave its target back: nothing is left in flight.
+    assert.equal(sumOf(m, 'sluice_upstream_target_in_flight', { upstream: 'storm' }), 0);
   });
 });
 
