@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../src/plugins/types.ts';
 import { startCli, stopCli } from '../helpers/cli.ts';
+import { h2Connect, h2Request } from '../helpers/h2.ts';
 import { EchoClient, startGrpcServer, type EchoReply, type EchoRequest, type GrpcTestServer } from '../helpers/grpc.ts';
 import { parseMetrics, sumOf } from '../helpers/prom.ts';
 import { request, startEchoUpstream, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
@@ -111,6 +112,20 @@ describe('retries', () => {
     const retried = gw.logs.filter((l) => l.kind === 'access' && l.attempts === 2);
     assert.ok(retried.length >= 6, `access log shows the retried requests (${retried.length})`);
     assert.ok(retried.every((l) => l.status === 200 && l.errorCode === undefined));
+  });
+
+  it('HTTP/2 clients: a POST body streamed in frames is replayed to the other target', async () => {
+    const session = await h2Connect(gw.url);
+    try {
+      for (let i = 0; i < 4; i++) {
+        const parts = [Buffer.from(`part-${i}-a;`), Buffer.from(`part-${i}-b`)];
+        const r = await h2Request(session, { ':method': 'POST', ':path': `/post-ok/h2-${i}` }, parts);
+        assert.equal(r.status, 200, r.body.toString());
+        assert.equal(JSON.parse(r.body.toString()).body, `part-${i}-a;part-${i}-b`);
+      }
+    } finally {
+      session.close();
+    }
   });
 
   it('503 is retried per policy on the other target', async () => {
