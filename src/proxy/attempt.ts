@@ -39,6 +39,7 @@ export function startClientSpan(server: ServerSpan, request: UpstreamRequest, up
   return span;
 }
 
+/** Whether the client request has a body to forward. */
 export function hasBody(ctx: RequestContext): boolean {
   // HTTP/2 frames bodies itself: there is one unless the request HEADERS ended the stream.
   if (ctx.req.httpVersionMajor === 2) return (ctx.req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders !== true;
@@ -46,8 +47,11 @@ export function hasBody(ctx: RequestContext): boolean {
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
 }
 
-
-/** The target for a retry: another one when the balancer has one not tried yet, else any but the last, else the last again. */
+/**
+ * The target for a retry: one not tried yet when the balancer has it, else any but the last one,
+ * else (unless `otherOnly`) the last one again. The balancer excludes one target per pick, so a
+ * few picks find an untried one among several failed.
+ */
 export function retryTarget(upstream: Upstream, ctx: RequestContext, tried: readonly Target[], otherOnly: boolean): Target | undefined {
   const last = tried[tried.length - 1]!;
   for (let i = 0; i < upstream.targets.length; i++) {

@@ -1,5 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 
+const ignore = (): void => {};
+
 /**
  * A request body that can be sent again. The client body is read once and streamed to the current
  * attempt's sink as it arrives (no waiting for the whole body); the chunks are also kept while
@@ -30,6 +32,9 @@ export class ReplayBody {
     const previous = this.#sink;
     if (previous !== undefined) previous.removeListener('drain', this.onDrain);
     const sink = new PassThrough();
+    // A client abort destroys the sink with the error; the upstream client may not listen (yet, or
+    // any more: an abandoned attempt), and an unheard stream error would crash the process.
+    sink.on('error', ignore);
     this.#sink = sink;
     for (const chunk of this.#chunks) sink.write(chunk);
     if (this.#error !== undefined) sink.destroy(this.#error);
@@ -39,7 +44,7 @@ export class ReplayBody {
       const source = this.source;
       source.on('data', this.onData);
       source.once('end', this.onEnd);
-      source.once('error', this.onError);
+      source.on('error', this.onError);
     } else this.source.resume();
     return sink;
   }
@@ -71,6 +76,7 @@ export class ReplayBody {
   };
 
   private readonly onError = (error: Error): void => {
+    if (this.#error !== undefined) return;
     this.#error = error;
     this.#chunks = [];
     // The upstream call must fail too rather than see a clean end of body.
