@@ -178,7 +178,11 @@ class Exchange implements AttemptListener {
 
   /** Each attempt tells the upstream the budget left now (grpc-timeout, or X-Request-Timeout in ms). */
   private deadlineHeaders(request: UpstreamRequest): void {
-    if (this.codec !== undefined) return this.codec.requestHeaders(request.headers, this.ctx);
+    if (this.codec !== undefined) {
+      this.codec.requestHeaders(request.headers, this.ctx);
+      // gRPC carries it in grpc-timeout; a client's X-Request-Timeout must not pass on stale.
+      if (!request.headers.has('x-request-timeout')) return;
+    }
     if (this.deadlineMs <= 0) return;
     const left = this.deadlineMs - (performance.now() - this.ctx.startMono);
     request.headers.set('x-request-timeout', String(Math.max(1, Math.ceil(left))));
