@@ -119,8 +119,15 @@ export function retryReasonForStatus(policy: RetryPolicy, status: number, grpcSt
   return undefined;
 }
 
+let jitterSource: () => number = Math.random;
+
+/** Tests only: a deterministic source for the backoff jitter (undefined restores Math.random). */
+export function setBackoffRandom(random: (() => number) | undefined): void {
+  jitterSource = random ?? Math.random;
+}
+
 /** Exponential backoff with full jitter: uniform in [0, min(max, base × 2^(retry-1))]. `retry` starts at 1. */
-export function backoffMs(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
+export function backoffMs(policy: RetryPolicy, retry: number, random: () => number = jitterSource): number {
   const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.min(retry - 1, 30));
   return Math.floor(random() * ceiling);
 }

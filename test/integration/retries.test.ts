@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type http from 'node:http';
+import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../src/plugins/types.ts';
+import { retryBudgetFor, setBackoffRandom } from '../../src/upstream/retry.ts';
 import { startCli, stopCli } from '../helpers/cli.ts';
 import { h2Connect, h2Request } from '../helpers/h2.ts';
 import { EchoClient, startGrpcServer, type EchoReply, type EchoRequest, type GrpcTestServer } from '../helpers/grpc.ts';
@@ -209,6 +210,43 @@ describe('retry budget', () => {
     assert.ok(sumOf(m, 'sluice_upstream_retry_budget_exhausted_total', { upstream: 'storm' }) > 0);
     // Every attempt, retried or not, gave its target back: nothing is left in flight.
     assert.equal(sumOf(m, 'sluice_upstream_target_in_flight', { upstream: 'storm' }), 0);
+  });
+});
+
+describe('client abort during a retry backoff', () => {
+  let failing: Awaited<ReturnType<typeof counting>>;
+  let gw: TestGateway;
+
+  before(async () => {
+    failing = await counting(503);
+    // The longest wait the policy allows, every time: the backoff is certainly running when the client leaves.
+    setBackoffRandom(() => 0.999);
+    gw = await startGateway({
+      upstreams: [{ name: 'lonely', targets: [{ url: failing.url }] }],
+      routes: [{ name: 'slow-retry', match: { paths: ['/*'] }, upstream: 'lonely', retry: { attempts: 1, on: ['503'], backoff: { base: '1s', max: '1s' } } }],
+    });
+  });
+
+  after(async () => {
+    setBackoffRandom(undefined);
+    await gw.close();
+    await failing.close();
+  });
+
+  it('cancels the pending retry: no second attempt, budget slot and in-flight count given back', async () => {
+    const req = http.request(`${gw.url}/leave`, { agent: false });
+    req.on('error', () => {});
+    req.end();
+    const deadline = Date.now() + 5000;
+    while (failing.hits === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(failing.hits, 1, 'first attempt answered 503');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(retryBudgetFor('lonely').retrying, 1, 'the retry is waiting in its backoff');
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(failing.hits, 1, 'the retry never started');
+    assert.equal(retryBudgetFor('lonely').retrying, 0);
+    assert.equal(retryBudgetFor('lonely').active, 0);
   });
 });
 
