@@ -132,9 +132,18 @@ describe('retries', () => {
   it('503 is retried per policy on the other target', async () => {
     const before = failing.hits;
     seenStatuses.length = 0;
+    // Every attempt is one outcome for its target (passive health and breakers listen there).
+    const targets = gw.gateway.current().upstreams.get('half-503')!.targets;
+    const outcomes = targets.map(() => [] as string[]);
+    targets.forEach((t, i) => t.observers.push({ onOutcome: (o) => outcomes[i]!.push(o.kind) }));
     for (let i = 0; i < 4; i++) assert.equal((await request(`${gw.url}/503/x${i}`)).status, 200);
-    assert.ok(failing.hits - before >= 2, 'the failing target was tried');
+    const tried = failing.hits - before;
+    assert.ok(tried >= 2, 'the failing target was tried');
     assert.deepEqual(seenStatuses, [200, 200, 200, 200], 'onResponse ran once per request, on the final response only');
+    assert.deepEqual(outcomes[0], new Array(tried).fill('server-error'));
+    assert.deepEqual(outcomes[1], new Array(4).fill('success'));
+    assert.deepEqual(targets.map((t) => t.inflight), [0, 0]);
+    targets.forEach((t) => t.observers.pop());
   });
 
   it('a POST with a body is not retried after it was sent, unless the route allows it: then replayed with the same body', async () => {
