@@ -9,6 +9,7 @@ import type { PluginMetricsRegistry } from '../observability/plugin-metrics.ts';
 import type { RequestMetrics } from '../observability/request-metrics.ts';
 import type { PoolCache } from '../upstream/pool-cache.ts';
 import { Upstream } from '../upstream/upstream.ts';
+import { compileRetry, DEFAULT_RETRY } from '../upstream/retry.ts';
 import type { RouteConfig, RouteWebSocketConfig, SluiceConfig } from './schema/index.ts';
 import { parseDuration, parseSize } from './units.ts';
 
@@ -84,6 +85,9 @@ async function compileRoute(
     preserveHost: route.preserveHost,
     responseTimeoutMs: route.timeouts?.response === undefined ? undefined : parseDuration(route.timeouts.response),
     bodyIdleTimeoutMs: route.timeouts?.bodyIdle === undefined ? undefined : parseDuration(route.timeouts.bodyIdle),
+    // setTimeout's ceiling (~24.8 days): longer would fire at once.
+    deadlineMs: Math.min(parseDuration(route.timeouts?.deadline ?? 0), 2 ** 31 - 1),
+    retry: route.retry === undefined ? DEFAULT_RETRY : compileRetry(route.retry),
     maxBodySize: route.maxBodySize === undefined ? undefined : parseSize(route.maxBodySize),
     series: options.metrics?.enabled ? options.metrics.route(route.name) : undefined,
     websocket: compileWebSocket(route.websocket),

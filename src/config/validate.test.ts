@@ -75,6 +75,22 @@ describe('validateConfig', () => {
     ]);
   });
 
+  it('rejects a retry backoff cap below its base, and unknown retry conditions, with their paths', () => {
+    const raw = minimal();
+    const route = (raw as { routes: Record<string, unknown>[] }).routes[0]!;
+    route.retry = { backoff: { base: '100ms', max: '50ms' } };
+    assert.deepEqual(errors(raw), ['/routes/0/retry/backoff/max: must be at least backoff.base (100 ms), got 50 ms']);
+    route.retry = { backoff: { base: '1s' } };
+    assert.equal(errors(raw).length, 1, 'against the 250 ms default cap');
+    route.retry = { on: ['503', 'sometimes'] };
+    assert.equal(errors(raw).length, 1);
+    assert.match(errors(raw)[0]!, /^\/routes\/0\/retry\/on\/1/);
+    route.retry = { attempts: 2, on: ['gateway-error', 'grpc-unavailable'], backoff: { base: '10ms', max: '1s' }, timeouts: undefined };
+    delete (route.retry as Record<string, unknown>).timeouts;
+    route.timeouts = { deadline: '3s' };
+    assert.deepEqual(errors(raw), []);
+  });
+
   it('rejects a request deadline shorter than the head deadline (node:http would refuse to listen)', () => {
     const raw = minimal();
     (raw.listeners[0] as Record<string, unknown>).timeouts = { headers: '30s', request: '10s' };

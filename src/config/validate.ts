@@ -184,6 +184,17 @@ function checkRoute(route: unknown, base: string, upstreams: Set<string>, listen
       issues.push({ path: `${base}/listeners/${j}`, message: `unknown listener "${name}"${suggest(name, listeners)}` });
     }
   });
+  checkRetryBackoff(route.retry, `${base}/retry/backoff`, issues);
+}
+
+/** A backoff cap below its base would silently mean "no growth": say so. */
+function checkRetryBackoff(retry: unknown, base: string, issues: ConfigIssue[]): void {
+  const backoff = isObj(retry) && isObj(retry.backoff) ? retry.backoff : undefined;
+  if (backoff === undefined) return;
+  const first = durationOr(backoff.base, '25ms');
+  const max = durationOr(backoff.max, '250ms');
+  if (first === undefined || max === undefined || max >= first) return;
+  issues.push({ path: `${base}/max`, message: `must be at least backoff.base (${first} ms), got ${max} ms` });
 }
 
 /** Validates every plugin config against its plugin's schema and stores it with defaults applied. */

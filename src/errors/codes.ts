@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   SLUICE_ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream Timeout', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, title: 'Upstream Connect Timeout', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_TLS: { status: 502, title: 'Upstream TLS Handshake Failed', source: 'upstream', retryable: false },
+  SLUICE_ERR_DEADLINE_EXCEEDED: { status: 504, title: 'Request Deadline Exceeded', source: 'upstream', retryable: false },
   // internal: our bug or our state
   SLUICE_ERR_INTERNAL: { status: 500, title: 'Internal Gateway Error', source: 'internal', retryable: false },
   SLUICE_ERR_PLUGIN_FAILED: { status: 500, title: 'Plugin Failed', source: 'internal', retryable: false },

@@ -105,6 +105,8 @@ function jsonCore(ctx: RequestContext, now: number, durationMs: number, userAgen
     `,"path":${str(ctx.path)},"status":${ctx.status},"durationMs":${msText(durationMs)},"bytesSent":${ctx.bytesSent}` +
     `,"bytesReceived":${ctx.bytesReceived}`;
   if (ctx.upstreamMs >= 0) line += `,"upstreamMs":${msText(ctx.upstreamMs)}`;
+  // Only the exception is written: most requests take one attempt.
+  if (ctx.attempts > 1) line += `,"attempts":${ctx.attempts}`;
   if (ctx.traceId !== '') line += `,"traceId":${str(ctx.traceId)}`;
   if (ctx.route !== undefined) line += `,"route":${quotedName(ctx.route.name)}`;
   if (ctx.target !== undefined) line += `,"upstream":${quotedName(ctx.target.upstream)},"target":${quotedName(ctx.target.url)}`;

@@ -3,6 +3,7 @@ import type { RequestContext } from '../runtime/context.ts';
 import { DEFAULT_LATENCY_BUCKETS, type MetricsConfig } from '../config/schema/observability.ts';
 import { CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW, type CounterChild, type GaugeChild, type HistogramChild } from './prom/families.ts';
 import type { RequestSummary } from './summary.ts';
+import { RETRY_REASONS, type RetryReason } from '../upstream/retry.ts';
 
 /**
  * Per-request Prometheus series and the admin summary, fed by one record() per request.
@@ -99,7 +100,24 @@ export class UpstreamSeries {
     private readonly errorsFamily: CounterFamily,
     /** Time from sending the request to the upstream's response head. */
     readonly latency: HistogramChild,
+    private readonly retriesFamily?: CounterFamily,
+    private readonly budgetExhausted?: CounterChild,
   ) {}
+
+  readonly #retries: Array<CounterChild | undefined> = new Array(RETRY_REASONS.length);
+
+  /** A retry was started for `reason`. */
+  retry(reason: RetryReason): void {
+    const family = this.retriesFamily;
+    if (family === undefined) return;
+    const i = RETRY_REASONS.indexOf(reason);
+    (this.#retries[i] ??= family.child(this.name, reason)).value++;
+  }
+
+  /** A retry was wanted but the upstream's retry budget was spent. */
+  retryBudgetExhausted(): void {
+    if (this.budgetExhausted !== undefined) this.budgetExhausted.value++;
+  }
 
   response(status: number, seconds: number): void {
     const c = classIndex(status);
@@ -239,6 +257,16 @@ export class RequestMetrics {
         help: `Upstream failures by kind (${UPSTREAM_ERROR_KINDS.join(', ')})`,
         labelNames: ['upstream', 'kind'],
       }),
+      upstreamRetries: new CounterFamily({
+        name: 'sluice_upstream_retries_total',
+        help: `Upstream retries started, by upstream and reason (${RETRY_REASONS.join(', ')})`,
+        labelNames: ['upstream', 'reason'],
+      }),
+      upstreamRetryBudgetExhausted: new CounterFamily({
+        name: 'sluice_upstream_retry_budget_exhausted_total',
+        help: 'Retries not made because the upstream retry budget was spent, by upstream',
+        labelNames: ['upstream'],
+      }),
       targetUp: targetGauge('sluice_upstream_target_up', '1 when the target takes traffic, 0 when forced unhealthy or drained', (t) => (t.available ? 1 : 0)),
       targetInflight: targetGauge('sluice_upstream_target_in_flight', 'Requests in flight to the target', (t) => t.inflight),
       targetOpen: targetGauge('sluice_upstream_target_connections', 'Open connections to the target', (t) => t.open),
@@ -293,7 +321,14 @@ export class RequestMetrics {
     const label = this.#upstreamLabels >= this.#maxRouteLabels ? OVERFLOW : name;
     if (label === name) this.#upstreamLabels++;
     const f = this.#families;
-    const series = this.#upstreams.get(label) ?? new UpstreamSeries(label, f.upstreamResponses, f.upstreamErrors, f.upstreamLatency.child(label));
+    const series = this.#upstreams.get(label) ?? new UpstreamSeries(
+        label,
+        f.upstreamResponses,
+        f.upstreamErrors,
+        f.upstreamLatency.child(label),
+        f.upstreamRetries,
+        f.upstreamRetryBudgetExhausted.child(label),
+      );
     this.#upstreams.set(name, series);
     if (label !== name) this.#upstreams.set(label, series);
     return series;

@@ -33,6 +33,7 @@ export function fakeContext(overrides: Partial<RequestContext> = {}): RequestCon
     bytesSent: 0,
     bytesReceived: 0,
     upstreamMs: -1,
+    attempts: 0,
     traceId: '',
     span: undefined,
     error: undefined,

@@ -149,13 +149,18 @@ class WebCodec implements ExchangeCodec {
   }
 }
 
-/** The codec for this request, or undefined for plain HTTP. `timeoutMs` is the route/upstream response timeout. */
-export function codecFor(ctx: RequestContext, timeoutMs: number): ExchangeCodec | undefined {
+/**
+ * The codec for this request, or undefined for plain HTTP. `timeoutMs` is the route/upstream
+ * response timeout; `requestDeadlineMs` the route deadline / X-Request-Timeout already in force
+ * (0: none): the call deadline is the smallest of them and is propagated as grpc-timeout.
+ */
+export function codecFor(ctx: RequestContext, timeoutMs: number, requestDeadlineMs = 0): ExchangeCodec | undefined {
   const contentType = ctx.headers['content-type'];
   const kind = grpcKind(contentType);
   if (kind === undefined) return undefined;
   const budget = parseGrpcTimeout(ctx.headers['grpc-timeout']);
-  const deadlineMs = budget === undefined ? 0 : timeoutMs > 0 ? Math.min(budget, timeoutMs) : budget;
+  const grpcMs = budget === undefined ? 0 : timeoutMs > 0 ? Math.min(budget, timeoutMs) : budget;
+  const deadlineMs = grpcMs === 0 ? requestDeadlineMs : requestDeadlineMs === 0 ? grpcMs : Math.min(grpcMs, requestDeadlineMs);
   if (kind === 'grpc') return new NativeCodec(deadlineMs);
   const base = contentType!.split(';')[0]!.trim().toLowerCase();
   const plus = base.indexOf('+');

@@ -67,6 +67,7 @@ const BY_CODE: Record<ErrorCode, number | undefined> = {
   SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT: GrpcStatus.UNAVAILABLE,
   // A certificate problem is a broken link to the upstream, as Envoy reports it.
   SLUICE_ERR_UPSTREAM_TLS: GrpcStatus.UNAVAILABLE,
+  SLUICE_ERR_DEADLINE_EXCEEDED: GrpcStatus.DEADLINE_EXCEEDED,
   SLUICE_ERR_INTERNAL: GrpcStatus.INTERNAL,
   SLUICE_ERR_PLUGIN_FAILED: GrpcStatus.INTERNAL,
   SLUICE_ERR_SHUTTING_DOWN: GrpcStatus.UNAVAILABLE,

@@ -74,6 +74,8 @@ export interface RequestContext {
   bytesReceived: number;
   /** Milliseconds from sending the request upstream to the upstream response head; -1 when no upstream answered. */
   upstreamMs: number;
+  /** Upstream attempts made for this request (0: none; > 1: retried). */
+  attempts: number;
   /** W3C trace id (32 hex) when tracing is on; '' otherwise. */
   traceId: string;
   /** The request's server span when tracing is on (plugins may read traceId/spanId). */

@@ -79,6 +79,7 @@ function createContext(req: IncomingMessage, res: ServerResponse, listener: List
     bytesSent: 0,
     bytesReceived: 0,
     upstreamMs: -1,
+    attempts: 0,
     traceId: '',
     span: undefined,
     error: undefined,

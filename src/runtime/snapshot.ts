@@ -2,6 +2,7 @@ import type { RouteSeries } from '../observability/request-metrics.ts';
 import type { SluiceConfig } from '../config/schema/index.ts';
 import type { PluginChain } from '../plugins/chain.ts';
 import type { PathRewriter, RouteTable } from '../router/types.ts';
+import type { RetryPolicy } from '../upstream/retry.ts';
 import type { Upstream } from '../upstream/upstream.ts';
 import type { RouteInfo } from './context.ts';
 
@@ -16,6 +17,9 @@ export interface CompiledRoute {
   readonly preserveHost: boolean | undefined;
   readonly responseTimeoutMs: number | undefined;
   readonly bodyIdleTimeoutMs: number | undefined;
+  /** Overall request deadline in ms (0: none), all attempts included. */
+  readonly deadlineMs: number;
+  readonly retry: RetryPolicy;
   /** Route override of the listener's body limit. */
   readonly maxBodySize: number | undefined;
   /** Metric series bound at compile time (undefined when metrics are off). */

@@ -62,6 +62,46 @@ export const RouteWebSocketSchema = Type.Object(
 );
 export type RouteWebSocketConfig = Static<typeof RouteWebSocketSchema>;
 
+export const RETRY_CONDITIONS = ['connect-failure', 'reset', 'timeout', '502', '503', '504', 'gateway-error', '5xx', 'grpc-unavailable', 'grpc-resource-exhausted', 'grpc-deadline-exceeded', 'grpc-aborted'] as const;
+
+export const RouteRetrySchema = Type.Object(
+  {
+    attempts: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, description: 'Retries after the first attempt; default 1 (0 disables retries, also the built-in one)' })),
+    on: Type.Optional(
+      Type.Array(Type.Union(RETRY_CONDITIONS.map((c) => Type.Literal(c))), {
+        description: 'Conditions that trigger a retry: connect-failure, reset, timeout (no response head in time), 502/503/504, gateway-error (= 502, 503, 504), 5xx, grpc-<status> (grpc-status of a trailers-only answer); default connect-failure',
+      }),
+    ),
+    methods: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { description: 'Methods that may be retried once the request was sent; default GET HEAD OPTIONS PUT DELETE TRACE' }),
+    ),
+    allowNonIdempotent: Type.Optional(Type.Boolean({ description: 'Retry any method (POST, PATCH …) even after the request was sent (default false)' })),
+    backoff: Type.Optional(
+      Type.Object(
+        {
+          base: Type.Optional(duration({ description: 'First backoff ceiling; doubles each retry (full jitter: a uniform wait in [0, ceiling]) (default 25ms)' })),
+          max: Type.Optional(duration({ description: 'Largest backoff ceiling (default 250ms)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    budget: Type.Optional(
+      Type.Object(
+        {
+          ratio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Retries in flight may be at most this fraction of the requests in flight to the upstream (default 0.2)' })),
+          minConcurrency: Type.Optional(Type.Integer({ minimum: 0, description: 'Retries always allowed in flight whatever the ratio (low traffic) (default 3)' })),
+        },
+        { additionalProperties: false, description: 'Retry budget (per upstream and worker) so retries cannot amplify an outage' },
+      ),
+    ),
+    maxReplayBody: Type.Optional(
+      size({ description: 'Request bodies up to this size are kept so a retry can re-send them; larger ones stream and are not retried (default 64kb)' }),
+    ),
+  },
+  { additionalProperties: false, description: 'Retry policy; a route without one retries once on another target when the connection failed (request not sent)' },
+);
+export type RouteRetryConfig = Static<typeof RouteRetrySchema>;
+
 export const RouteSchema = Type.Object(
   {
     name: name({ description: 'Unique route name (used in metrics, logs and the admin API)' }),
@@ -77,11 +117,15 @@ export const RouteSchema = Type.Object(
         {
           response: Type.Optional(duration({ description: 'Overrides the upstream response timeout' })),
           bodyIdle: Type.Optional(duration({ description: 'Overrides the upstream body idle timeout' })),
+          deadline: Type.Optional(
+            duration({ description: 'Overall request deadline: all attempts, backoff and the response body; 504 SLUICE_ERR_DEADLINE_EXCEEDED when it passes (0/absent: none)' }),
+          ),
         },
         { additionalProperties: false },
       ),
     ),
     maxBodySize: Type.Optional(size({ description: 'Overrides the listener maxBodySize for this route' })),
+    retry: Type.Optional(RouteRetrySchema),
     websocket: Type.Optional(RouteWebSocketSchema),
     plugins: Type.Optional(pluginMap()),
   },
