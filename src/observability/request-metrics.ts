@@ -53,6 +53,7 @@ const KIND_OF_CODE: Record<string, number> = {
   SLUICE_ERR_UPSTREAM_RESET: 3,
   SLUICE_ERR_UPSTREAM_BAD_RESPONSE: 4,
   SLUICE_ERR_NO_HEALTHY_TARGET: 5,
+  SLUICE_ERR_NO_HEALTHY_UPSTREAM: 5,
 };
 
 /** Label value for requests that matched no route (404/405 and malformed requests). */
