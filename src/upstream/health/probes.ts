@@ -164,7 +164,8 @@ function grpcProbe(service: string, url: URL, tls: UpstreamTlsOptions | undefine
       });
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', () => finish('stream error'));
+      // A refused connection fails the stream first: let the session's error (the cause) win.
+      stream.on('error', (error: NodeJS.ErrnoException) => setImmediate(() => finish(signal.aborted ? 'timeout' : `stream: ${error.code ?? error.message}`)));
       const grpcStatus = (h: http2.IncomingHttpHeaders) => h['grpc-status'];
       let status: string | string[] | undefined;
       stream.on('response', (headers) => (status = grpcStatus(headers)));
