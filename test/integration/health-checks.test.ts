@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createGateway, type Gateway } from '../../src/index.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { parseMetrics, sumOf } from '../helpers/prom.ts';
+import { request, startUpstream, type TestServer } from '../helpers/servers.ts';
+
+const TOKEN = 'operator-token-health';
+
+/** An upstream answering /healthz with a switchable status, and `x-which: name` on everything else. */
+async function backend(name: string) {
+  const state = { status: 200, body: '{"status":"ok"}', checks: 0, inflight: 0, hold: undefined as Promise<void> | undefined };
+  const server: TestServer = await startUpstream((req, res) => {
+    if (req.url === '/healthz') {
+      state.checks++;
+      return res.writeHead(state.status, { 'x-host-seen': req.headers.host ?? '' }).end(state.body);
+    }
+    state.inflight++;
+    const answer = () => {
+      state.inflight--;
+      res.writeHead(200, { 'x-which': name }).end(name);
+    };
+    if (req.url === '/hold' && state.hold !== undefined) void state.hold.then(answer);
+    else answer();
+  });
+  return { name, server, state, url: server.url };
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('active health checks', () => {
+  const backs: Array<Awaited<ReturnType<typeof backend>>> = [];
+  let gateway: Gateway;
+  let proxy = '';
+  let admin = '';
+  let stateDir = '';
+
+  const config = (panicThreshold: number, healthCheck: Record<string, unknown> = {}) => ({
+    listeners: [{ name: 'public', host: '127.0.0.1', port: 0 }],
+    admin: { host: '127.0.0.1', port: 0, tokens: [{ name: 'otto', role: 'operator', token: TOKEN }] },
+    upstreams: [
+      {
+        name: 'app',
+        targets: backs.map((b) => ({ url: b.url })),
+        panicThreshold,
+        healthCheck: { path: '/healthz', interval: '50ms', jitter: '10ms', timeout: '1s', healthyThreshold: 2, unhealthyThreshold: 2, body: { contains: 'ok' }, host: 'health.internal', ...healthCheck },
+      },
+    ],
+    routes: [{ name: 'all', match: { paths: ['/*'] }, upstream: 'app' }],
+  });
+  const adminCall = (method: string, path: string, body?: unknown) =>
+    request(`${admin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const targetsView = async () => JSON.parse((await adminCall('GET', '/admin/upstreams/app')).body).targets as Array<{ url: string; available: boolean; health: { reason: string | null; active: string; routable: boolean; override: string | null } }>;
+  const available = () => gateway.current().upstreams.get('app')!.targets.map((t) => t.available);
+  const served = async (n: number) => {
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const res = await request(`${proxy}/x`);
+      assert.equal(res.status, 200, res.body);
+      seen.add(String(res.headers['x-which']));
+    }
+    return [...seen].sort();
+  };
+
+  before(async () => {
+    backs.push(await backend('a'), await backend('b'), await backend('c'));
+    stateDir = await mkdtemp(join(tmpdir(), 'sluice-health-'));
+    gateway = await createGateway(config(0), { logger: createLogger({ level: 'silent' }), accessLogSink: { write() {} }, stateDir });
+    await gateway.start();
+    proxy = `http://127.0.0.1:${[...gateway.addresses().values()][0]!.port}`;
+    admin = `http://127.0.0.1:${gateway.adminAddress()!.port}`;
+  });
+  after(async () => {
+    await gateway.stop({ deadlineMs: 1000 });
+    for (const b of backs) await b.server.close();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('checks run at once on start: every target passes its first check and takes traffic', async () => {
+    await waitFor('all healthy', () => available().every(Boolean));
+    assert.deepEqual(await served(6), ['a', 'b', 'c']);
+    const view = await targetsView();
+    assert.deepEqual(view.map((t) => [t.health.active, t.health.reason]), [['healthy', null], ['healthy', null], ['healthy', null]]);
+  });
+
+  it('a failing check (status, then body) takes a target out after unhealthyThreshold; passing brings it back', async () => {
+    backs[1]!.state.status = 500;
+    await waitFor('b unhealthy', () => available()[1] === false);
+    assert.deepEqual(await served(6), ['a', 'c']);
+    const b = (await targetsView())[1]!;
+    assert.deepEqual([b.available, b.health.active, b.health.reason], [false, 'unhealthy', 'active']);
+    backs[1]!.state.status = 200;
+    await waitFor('b healthy again', () => available()[1] === true);
+    backs[2]!.state.body = 'degraded';
+    await waitFor('c unhealthy on body', () => available()[2] === false);
+    backs[2]!.state.body = 'ok';
+    await waitFor('c healthy again', () => available()[2] === true);
+    assert.deepEqual(await served(6), ['a', 'b', 'c']);
+  });
+
+  it('exports the results as metrics', async () => {
+    const text = (await request(`${admin}/metrics`)).body;
+    const m = parseMetrics(text);
+    assert.equal(sumOf(m, 'sluice_upstream_target_healthy', { upstream: 'app' }), 3);
+    assert.ok(sumOf(m, 'sluice_health_checks_total', { upstream: 'app', result: 'pass' }) > 3);
+    assert.ok(sumOf(m, 'sluice_health_checks_total', { upstream: 'app', result: 'fail' }) >= 4);
+    assert.ok(sumOf(m, 'sluice_health_check_duration_seconds_count', { upstream: 'app' }) > 0);
+  });
+
+  it('no routable target (panic off) → 503 SLUICE_ERR_NO_HEALTHY_UPSTREAM; with a panic threshold all are used', async () => {
+    for (const b of backs) b.state.status = 503;
+    await waitFor('all unhealthy', () => available().every((a) => !a));
+    const res = await request(`${proxy}/x`);
+    assert.equal(res.status, 503);
+    assert.equal(JSON.parse(res.body).code, 'SLUICE_ERR_NO_HEALTHY_UPSTREAM');
+    // Reload with panic mode: the same (unchanged) targets keep their results, so panic applies at once.
+    const checksBefore = backs[0]!.state.checks;
+    const outcome = await gateway.reload(config(50));
+    assert.equal(outcome.ok, true);
+    assert.deepEqual(available(), [true, true, true]);
+    assert.deepEqual((await targetsView()).map((t) => t.health.reason), ['panic', 'panic', 'panic']);
+    assert.deepEqual(await served(6), ['a', 'b', 'c']);
+    for (const b of backs) b.state.status = 200;
+    await waitFor('healthy again', async () => (await targetsView()).every((t) => t.health.reason === null));
+    assert.ok(backs[0]!.state.checks > checksBefore);
+  });
+
+  it('checks send the configured host; a removed target is no longer checked', async () => {
+    const seen = await request(`${backs[0]!.url}/healthz`);
+    assert.equal(seen.status, 200);
+    const probe = await new Promise<string>((resolve) => {
+      const s = backs[0]!.server.server;
+      s.once('request', (req) => req.url === '/healthz' && resolve(req.headers.host ?? ''));
+    });
+    assert.equal(probe, 'health.internal');
+    const removed = backs.pop()!;
+    try {
+      assert.equal((await gateway.reload(config(0))).ok, true);
+      const count = removed.state.checks;
+      // Several intervals of the remaining targets' checks, none for the removed one.
+      const a = backs[0]!.state.checks;
+      await waitFor('more checks of a', () => backs[0]!.state.checks >= a + 4);
+      assert.ok(removed.state.checks <= count + 1, 'at most a check already in flight');
+    } finally {
+      backs.push(removed);
+      assert.equal((await gateway.reload(config(0))).ok, true);
+    }
+  });
+
+  it('a new target with checks configured is not routable until its first check passes (panic off)', async () => {
+    const extra = await backend('d');
+    extra.state.status = 500;
+    backs.push(extra);
+    try {
+      assert.equal((await gateway.reload(config(0))).ok, true);
+      await waitFor('d checked', () => extra.state.checks >= 2);
+      assert.equal(available()[3], false);
+      assert.deepEqual(await served(6), ['a', 'b', 'c']);
+      extra.state.status = 200;
+      await waitFor('d routable', () => available()[3] === true);
+    } finally {
+      backs.pop();
+      assert.equal((await gateway.reload(config(0))).ok, true);
+      await extra.server.close();
+    }
+  });
+
+  it('tcp checks: a target whose port is closed is out', async () => {
+    const gone = await backend('gone');
+    await gone.server.close();
+    const cfg = config(0, { type: 'tcp' });
+    cfg.upstreams[0]!.targets.push({ url: gone.url });
+    assert.equal((await gateway.reload(cfg)).ok, true);
+    await waitFor('tcp results', async () => {
+      const v = await targetsView();
+      return v.length === 4 && v.every((t) => t.health.active !== 'unknown');
+    });
+    assert.deepEqual(available(), [true, true, true, false]);
+    assert.deepEqual(await served(6), ['a', 'b', 'c']);
+    assert.equal((await gateway.reload(config(0))).ok, true);
+  });
+
+  it('admin overrides: up beats failing checks, down and drained take a target out, auto clears', async () => {
+    backs[0]!.state.status = 500;
+    await waitFor('a unhealthy', () => available()[0] === false);
+    const up = await adminCall('PUT', '/admin/upstreams/app/targets/health', { url: backs[0]!.url, state: 'up' });
+    assert.equal(up.status, 200, up.body);
+    assert.equal(available()[0], true);
+    const a = (await targetsView())[0]!;
+    assert.deepEqual([a.health.override, a.health.reason, a.health.active], ['up', 'override', 'unhealthy']);
+    assert.equal((await adminCall('PUT', '/admin/upstreams/app/targets/health', { url: backs[0]!.url, state: 'auto' })).status, 200);
+    assert.equal(available()[0], false);
+    backs[0]!.state.status = 200;
+    await waitFor('a healthy', () => available()[0] === true);
+  });
+
+  it('drained: no new requests, but a request in flight on the target finishes', async () => {
+    let release!: () => void;
+    backs[0]!.state.hold = new Promise<void>((r) => (release = r));
+    // Round robin: send until one request is held on a.
+    const pending: Array<Promise<{ status: number; headers: Record<string, unknown> }>> = [];
+    for (let i = 0; i < 3; i++) pending.push(request(`${proxy}/hold`));
+    await waitFor('a holds a request', () => backs[0]!.state.inflight === 1);
+    const drained = await adminCall('PUT', '/admin/upstreams/app/targets/health', { url: backs[0]!.url, state: 'drained' });
+    assert.equal(drained.status, 200, drained.body);
+    assert.equal((await targetsView())[0]!.health.override, 'drained');
+    assert.deepEqual(await served(6), ['b', 'c']);
+    release();
+    const results = await Promise.all(pending);
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 200]);
+    assert.ok(results.some((r) => r.headers['x-which'] === 'a'), 'the in-flight request on the drained target completed');
+    backs[0]!.state.hold = undefined;
+    assert.equal((await adminCall('PUT', '/admin/upstreams/app/targets/health', { url: backs[0]!.url, state: 'auto' })).status, 200);
+    assert.deepEqual(await served(6), ['a', 'b', 'c']);
+  });
+});
