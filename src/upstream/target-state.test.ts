@@ -76,7 +76,7 @@ describe('HealthRegistry (routability from override, checks, ejection, panic)', 
   });
 
   it('overrides: down and drained are never routable (not even in panic), up always is', () => {
-    const { registry, targets } = setup({ healthCheck: {} });
+    const { registry, targets } = setup({ healthCheck: { type: 'http' } });
     // Active checks configured, nothing checked yet: all unknown → 0 % healthy → panic routes to all.
     assert.deepEqual(targets.map((t) => t.available), [true, true, true]);
     assert.equal(registry.view('api', urls[0]!)?.reason, 'panic');
@@ -93,7 +93,7 @@ describe('HealthRegistry (routability from override, checks, ejection, panic)', 
   });
 
   it('active results: only healthy targets routable; below the panic threshold all are; 0 disables panic', () => {
-    const { registry, targets } = setup({ healthCheck: {}, panicThreshold: 50 });
+    const { registry, targets } = setup({ healthCheck: { type: 'http' }, panicThreshold: 50 });
     registry.setActive('api', urls[0]!, 'healthy');
     registry.setActive('api', urls[1]!, 'healthy');
     registry.setActive('api', urls[2]!, 'unhealthy');
@@ -101,7 +101,7 @@ describe('HealthRegistry (routability from override, checks, ejection, panic)', 
     registry.setActive('api', urls[1]!, 'unhealthy');
     assert.deepEqual(targets.map((t) => t.available), [true, true, true]);
     assert.equal(registry.upstreams.get('api')!.panic, true);
-    const none = setup({ healthCheck: {}, panicThreshold: 0 });
+    const none = setup({ healthCheck: { type: 'http' }, panicThreshold: 0 });
     for (const u of urls) none.registry.setActive('api', u, 'unhealthy');
     assert.deepEqual(none.targets.map((t) => t.available), [false, false, false]);
     registry.close();
@@ -109,7 +109,7 @@ describe('HealthRegistry (routability from override, checks, ejection, panic)', 
   });
 
   it('keeps state for targets present after a reload and forgets removed ones', () => {
-    const { registry, targets, config } = setup({ healthCheck: {} });
+    const { registry, targets, config } = setup({ healthCheck: { type: 'http' } });
     registry.setActive('api', urls[0]!, 'healthy');
     registry.setActive('api', urls[1]!, 'healthy');
     const next = [fake(urls[0]!), fake('http://d:1/')];
@@ -127,7 +127,7 @@ describe('HealthRegistry (routability from override, checks, ejection, panic)', 
   });
 
   it('applyActive takes a batch keyed "upstream url" (what workers get from the primary)', () => {
-    const { registry, targets } = setup({ healthCheck: {}, panicThreshold: 0 });
+    const { registry, targets } = setup({ healthCheck: { type: 'http' }, panicThreshold: 0 });
     registry.applyActive({ [`api ${urls[0]}`]: 'healthy', [`api ${urls[1]}`]: 'unhealthy', 'other http://x/': 'healthy' });
     assert.deepEqual(targets.map((t) => t.available), [true, false, false]);
     assert.deepEqual(registry.activeStates(), { [`api ${urls[0]}`]: 'healthy', [`api ${urls[1]}`]: 'unhealthy', [`api ${urls[2]}`]: 'unknown' });

@@ -52,7 +52,7 @@ describe('active health checks', () => {
         name: 'app',
         targets: backs.map((b) => ({ url: b.url })),
         panicThreshold,
-        healthCheck: { path: '/healthz', interval: '50ms', jitter: '10ms', timeout: '1s', healthyThreshold: 2, unhealthyThreshold: 2, body: { contains: 'ok' }, host: 'health.internal', ...healthCheck },
+        healthCheck: { type: 'http', path: '/healthz', interval: '50ms', jitter: '10ms', timeout: '1s', healthyThreshold: 2, unhealthyThreshold: 2, body: { contains: 'ok' }, host: 'health.internal', ...healthCheck },
       },
     ],
     routes: [{ name: 'all', match: { paths: ['/*'] }, upstream: 'app' }],

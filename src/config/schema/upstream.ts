@@ -75,12 +75,10 @@ const percent = (options: { default: number; description: string }) => Type.Inte
 
 export const HealthCheckSchema = Type.Object(
   {
-    type: Type.Optional(
-      Type.Union([Type.Literal('http'), Type.Literal('tcp'), Type.Literal('grpc')], {
-        default: 'http',
-        description: 'http: a request whose status (and optionally body) must match; tcp: a connection opens; grpc: grpc.health.v1.Health/Check answers SERVING (over HTTP/2 cleartext)',
-      }),
-    ),
+    // Required (no default): an absent `healthCheck` must stay absent, i.e. no active checks.
+    type: Type.Union([Type.Literal('http'), Type.Literal('tcp'), Type.Literal('grpc')], {
+      description: 'Required. http: a request whose status (and optionally body) must match; tcp: a connection opens; grpc: grpc.health.v1.Health/Check answers SERVING (h2c, or TLS for https targets)',
+    }),
     interval: Type.Optional(duration({ default: '5s', description: 'Time between two checks of a target' })),
     timeout: Type.Optional(duration({ default: '2s', description: 'A check not finished in this time fails' })),
     jitter: Type.Optional(duration({ default: '1s', description: 'Random extra delay (0…jitter) added to each interval, so checks of many targets spread out' })),

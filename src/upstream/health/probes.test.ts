@@ -7,7 +7,7 @@ import type { HealthCheckConfig } from '../../config/schema/index.ts';
 import { afterCheck, type CheckRun } from './active.ts';
 import { bodyMatcher, createProbe, decodeServingStatus, statusMatcher } from './probes.ts';
 
-const run = (config: HealthCheckConfig, url: string) => createProbe(config, new URL(url), undefined)(AbortSignal.timeout(2000));
+const run = (config: Partial<HealthCheckConfig>, url: string) => createProbe({ type: 'http', ...config }, new URL(url), undefined)(AbortSignal.timeout(2000));
 
 describe('health check matchers and state machine', () => {
   it('statuses: codes and ranges', () => {
@@ -115,7 +115,7 @@ describe('probes against real servers (127.0.0.1)', () => {
     assert.equal(await run({ path: '/healthz', body: { contains: 'nope' } }, base), 'body did not match');
     assert.equal(await run({ path: '/down' }, base), 'status 503');
     assert.equal(await run({ path: '/down', expectedStatuses: ['500-503'] }, base), null);
-    assert.equal(await createProbe({ path: '/slow' }, new URL(base), undefined)(AbortSignal.timeout(100)), 'timeout');
+    assert.equal(await createProbe({ type: 'http', path: '/slow' }, new URL(base), undefined)(AbortSignal.timeout(100)), 'timeout');
     assert.match((await run({}, `http://127.0.0.1:${closedPort}`))!, /ECONNREFUSED/);
   });
 

@@ -28,7 +28,7 @@ export function bodyMatcher(body: HealthCheckConfig['body']): ((text: string) =>
 
 /** Build the probe for a target from its upstream's `healthCheck` (once per config apply). */
 export function createProbe(config: HealthCheckConfig, url: URL, tls: UpstreamTlsOptions | undefined): Probe {
-  const type = config.type ?? 'http';
+  const type = config.type;
   if (type === 'tcp') return tcpProbe(url);
   if (type === 'grpc') return grpcProbe(config.service ?? '', url, tls);
   return httpProbe(config, url, tls);
