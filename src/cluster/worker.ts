@@ -23,6 +23,13 @@ export function applyHealth(gateway: Pick<Gateway, 'current' | 'health'>, update
   if (update.activeHealth !== undefined) registry.applyActive(update.activeHealth);
 }
 
+/** An operator override or a batch of active check results sent by the primary. */
+export function applyHealthMessage(gateway: Pick<Gateway, 'health'>, request: Extract<WorkerRequest, { type: 'health' | 'active-health' }>): void {
+  const registry = gateway.health.registry;
+  if (request.type === 'active-health') registry.applyActive(request.states);
+  else registry.setOverride(request.upstream, request.url, request.state === 'auto' ? undefined : request.state);
+}
+
 /**
  * A cluster worker: serves public traffic with the config the primary sends, and answers its
  * queries. No admin API, watcher or state directory here: the primary runs the control plane.
@@ -62,12 +69,8 @@ class WorkerProcess {
       gateway?.logging.forceLevels(request.levels);
       return undefined;
     }
-    if (request.type === 'health') {
-      gateway?.health.registry.setOverride(request.upstream, request.url, request.state === 'auto' ? undefined : request.state);
-      return undefined;
-    }
-    if (request.type === 'active-health') {
-      gateway?.health.registry.applyActive(request.states);
+    if (request.type === 'health' || request.type === 'active-health') {
+      if (gateway !== undefined) applyHealthMessage(gateway, request);
       return undefined;
     }
     return this.#apply(request);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createGateway, type Gateway } from '../../src/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { startCli, stopCli } from '../helpers/cli.ts';
 import { parseMetrics, sumOf } from '../helpers/prom.ts';
 import { request, startUpstream, type TestServer } from '../helpers/servers.ts';
 
@@ -225,5 +226,77 @@ describe('active health checks', () => {
     backs[0]!.state.hold = undefined;
     assert.equal((await adminCall('PUT', '/admin/upstreams/app/targets/health', { url: backs[0]!.url, state: 'auto' })).status, 200);
     assert.deepEqual(await served(6), ['a', 'b', 'c']);
+  });
+});
+
+describe('active health checks with --workers 2: run once in the primary, results broadcast', { timeout: 60_000 }, () => {
+  let dir = '';
+  const backs: Array<Awaited<ReturnType<typeof backend>>> = [];
+  let child: import('node:child_process').ChildProcess | undefined;
+  let output = () => '';
+  let url = '';
+  let adminUrl = '';
+  const auth = { authorization: `Bearer ${TOKEN}-workers-0123456789` };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-health-workers-'));
+    backs.push(await backend('a'), await backend('b'));
+    const file = join(dir, 'sluice.yaml');
+    await writeFile(
+      file,
+      [
+        'listeners: [{ name: public, host: 127.0.0.1, port: 0 }]',
+        `admin: { host: 127.0.0.1, port: 0, stateDir: ${JSON.stringify(join(dir, 'state'))}, tokens: [{ name: ada, role: admin, token: ${auth.authorization.slice(7)} }] }`,
+        'shutdown: { drainDelay: 0s, deadline: 5s }',
+        'observability: { accessLog: false }',
+        `upstreams: [{ name: app, panicThreshold: 0, targets: [${backs.map((b) => `{ url: "${b.url}" }`).join(', ')}],`,
+        '  healthCheck: { type: http, path: /healthz, interval: 100ms, jitter: 0ms, healthyThreshold: 1, unhealthyThreshold: 1 } }]',
+        'routes: [{ name: all, match: { paths: ["/*"] }, upstream: app }]',
+        '',
+      ].join('\n'),
+    );
+    const cli = await startCli(['start', '-c', file, '--no-watch', '--workers', '2'], {}, /"msg":"workers started"/);
+    child = cli.child;
+    output = cli.output;
+    const out = output();
+    url = `http://127.0.0.1:${/"port":(\d+)[^\n]*"msg":"listener started"/.exec(out)![1]}`;
+    adminUrl = `http://127.0.0.1:${/"port":(\d+)\}[^\n]*"msg":"admin listener started"/.exec(out)![1]}`;
+  });
+  after(async () => {
+    if (child !== undefined) await stopCli(child);
+    for (const b of backs) await b.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const admin = async (path: string) => JSON.parse((await request(`${adminUrl}${path}`, { headers: auth })).body);
+  /** `n` requests, each on its own connection (so cluster spreads them over both workers). */
+  const seen = async (n: number) => {
+    const got = await Promise.all(Array.from({ length: n }, () => request(`${url}/x`)));
+    assert.deepEqual(got.map((r) => r.status), new Array(n).fill(200));
+    return [...new Set(got.map((r) => String(r.headers['x-which'])))].sort();
+  };
+  const active = async () => ((await admin('/admin/upstreams/app')).targets as Array<{ health: { active: string } }>).map((t) => t.health.active);
+
+  it('every worker follows the primary\'s results, including a replacement worker', async () => {
+    await waitFor('both healthy', async () => (await active()).join() === 'healthy,healthy');
+    await waitFor('both used', async () => (await seen(20)).join() === 'a,b');
+    backs[1]!.state.status = 500;
+    await waitFor('b unhealthy in the primary', async () => (await active()).join() === 'healthy,unhealthy');
+    await waitFor('workers told', async () => (await seen(10)).join() === 'a');
+    assert.deepEqual(await seen(30), ['a']);
+    // Only the primary checks and logs transitions (worker log lines carry a `worker` field).
+    const lines = output().split('\n').filter((l) => l.includes('"msg":"target failed its health checks"'));
+    assert.ok(lines.length >= 1, 'transition logged');
+    assert.ok(lines.every((l) => !l.includes('"worker":')), lines.join('\n'));
+    // A replacement worker starts with the current results.
+    const workers = (await admin('/admin/workers')).workers as Array<{ pid: number; status: string }>;
+    process.kill(workers[0]!.pid, 'SIGKILL');
+    await waitFor('replacement up', async () => {
+      const now = (await admin('/admin/workers')).workers as Array<{ pid: number; status: string }>;
+      return now.length === 2 && now.every((w) => w.status === 'up') && !now.some((w) => w.pid === workers[0]!.pid);
+    }, 20_000);
+    assert.deepEqual(await seen(30), ['a']);
+    backs[1]!.state.status = 200;
+    await waitFor('b used again', async () => (await seen(20)).join() === 'a,b');
   });
 });
