@@ -240,7 +240,7 @@ export class RequestMetrics {
         help: `Upstream failures by kind (${UPSTREAM_ERROR_KINDS.join(', ')})`,
         labelNames: ['upstream', 'kind'],
       }),
-      targetUp: targetGauge('sluice_upstream_target_up', '1 when the target takes traffic, 0 when forced unhealthy or drained', (t) => (t.available ? 1 : 0)),
+      targetUp: targetGauge('sluice_upstream_target_up', '1 when the target takes traffic, 0 when out of rotation (failed checks, ejected, forced down or drained)', (t) => (t.available ? 1 : 0)),
       targetInflight: targetGauge('sluice_upstream_target_in_flight', 'Requests in flight to the target', (t) => t.inflight),
       targetOpen: targetGauge('sluice_upstream_target_connections', 'Open connections to the target', (t) => t.open),
       targetIdle: targetGauge('sluice_upstream_target_idle_connections', 'Idle keep-alive connections to the target', (t) => t.idle),
