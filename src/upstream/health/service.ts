@@ -95,6 +95,8 @@ export class HealthService {
 
   /** A snapshot is in force: states of removed targets go, checks follow the new config. */
   applied(snapshot: Snapshot): void {
+    // Settings of the config in force (a candidate that failed to compile may have bound its own).
+    for (const config of snapshot.config.upstreams ?? []) this.registry.group(config.name).configure(config);
     this.registry.sync(snapshot.upstreams.values());
     this.#checks?.sync(
       (snapshot.config.upstreams ?? []).flatMap((config) => {
