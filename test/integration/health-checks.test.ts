@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createGateway, type Gateway } from '../../src/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import * as grpc from '@grpc/grpc-js';
 import { startCli, stopCli } from '../helpers/cli.ts';
+import { deserializeReply, EchoClient, echoService, serializeRequest, type EchoReply, type EchoRequest } from '../helpers/grpc.ts';
 import { parseMetrics, sumOf } from '../helpers/prom.ts';
-import { request, startUpstream, type TestServer } from '../helpers/servers.ts';
+import { request, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
 
 const TOKEN = 'operator-token-health';
 
@@ -298,5 +300,66 @@ describe('active health checks with --workers 2: run once in the primary, result
     assert.deepEqual(await seen(30), ['a']);
     backs[1]!.state.status = 200;
     await waitFor('b used again', async () => (await seen(20)).join() === 'a,b');
+  });
+});
+
+describe('gRPC health checks (grpc.health.v1.Health/Check on h2c targets)', () => {
+  const servers: Array<{ name: string; server: grpc.Server; url: string; serving: { status: number } }> = [];
+  let gw: TestGateway;
+  let client: InstanceType<typeof EchoClient>;
+
+  async function grpcBackend(name: string) {
+    const server = new grpc.Server();
+    const serving = { status: 1 };
+    const raw = (b: Buffer) => b;
+    const method = { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw };
+    server.addService({ Check: method }, { Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from([0x08, serving.status])) });
+    server.addService(echoService, {
+      Unary: (call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, cb: grpc.sendUnaryData<EchoReply>) =>
+        cb(null, { message: call.request.message ?? '', index: 0, payload: Buffer.alloc(0), server: name, deadline: '' }),
+    });
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    return { name, server, url: `h2c://127.0.0.1:${port}`, serving };
+  }
+
+  before(async () => {
+    servers.push(await grpcBackend('g1'), await grpcBackend('g2'));
+    servers[1]!.serving.status = 2; // NOT_SERVING
+    gw = await startGateway({
+      upstreams: [
+        {
+          name: 'grpc',
+          targets: servers.map((s) => ({ url: s.url })),
+          panicThreshold: 0,
+          healthCheck: { type: 'grpc', interval: '50ms', jitter: '0ms', healthyThreshold: 1, unhealthyThreshold: 1 },
+        },
+      ],
+      routes: [{ name: 'echo', match: { paths: ['/sluice.test.Echo/*'] }, upstream: 'grpc' }],
+    });
+    client = new EchoClient(`127.0.0.1:${gw.port}`, grpc.credentials.createInsecure());
+  });
+  after(async () => {
+    client.close();
+    await gw.close();
+    for (const s of servers) s.server.forceShutdown();
+  });
+
+  const call = () =>
+    new Promise<string>((resolve, reject) =>
+      client.makeUnaryRequest('/sluice.test.Echo/Unary', serializeRequest, deserializeReply, { message: 'hi' }, (e: grpc.ServiceError | null, r?: EchoReply) => (e ? reject(e) : resolve(r!.server))),
+    );
+  const available = () => gw.gateway.current().upstreams.get('grpc')!.targets.map((t) => t.available);
+
+  it('a NOT_SERVING target gets no calls; SERVING again brings it back', async () => {
+    await waitFor('g1 checked healthy, g2 unhealthy', () => available().join() === 'true,false');
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(await call());
+    assert.deepEqual([...seen], ['g1']);
+    servers[1]!.serving.status = 1;
+    await waitFor('g2 healthy', () => available().join() === 'true,true');
+    for (let i = 0; i < 6; i++) seen.add(await call());
+    assert.deepEqual([...seen].sort(), ['g1', 'g2']);
+    const logged = gw.logs.find((l) => l.msg === 'target passed its health checks' && l.target === servers[1]!.url);
+    assert.ok(logged, 'transition logged');
   });
 });
