@@ -76,8 +76,11 @@ describe('passive outlier detection', () => {
     const { backs, gw, available } = await setup({ outlierDetection: { baseEjectionTime: '300ms' } }, { admin: { host: '127.0.0.1', port: 0, stateDir } });
     await backs[1]!.down();
     const first = await statuses(gw, 30);
-    // Round robin over 3: b gets every third request until its 5th failure ejects it.
-    assert.equal(first.filter((s) => s === 502).length, 5, JSON.stringify(first));
+    // Round robin over 3: b gets every third request until its 5th failure ejects it (with retries
+    // on another target, clients may see fewer than 5 of these; the attempts still count).
+    const failed = first.filter((s) => s === 502).length;
+    assert.ok(failed <= 5, JSON.stringify(first));
+    assert.equal(gw.gateway.health.registry.get('app', `${backs[1]!.url}/`)!.ejections, 1);
     assert.deepEqual(first.slice(-10), new Array(10).fill(200));
     assert.deepEqual(available(), [true, false, true]);
     assert.ok(gw.logs.some((l) => l.msg === 'target ejected (outlier detection)' && l.target === `${backs[1]!.url}/`));
@@ -131,7 +134,8 @@ describe('passive outlier detection', () => {
     const { backs, gw, available } = await setup({ outlierDetection: { enabled: false } });
     await backs[0]!.down();
     const got = await statuses(gw, 30);
-    assert.equal(got.filter((s) => s === 502).length, 10);
+    assert.ok(got.filter((s) => s === 502).length <= 10);
     assert.deepEqual(available(), [true, true, true]);
+    assert.equal(gw.gateway.health.registry.get('app', `${backs[0]!.url}/`)!.ejectionsTotal, 0);
   });
 });
