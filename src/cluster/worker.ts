@@ -81,6 +81,8 @@ class WorkerProcess {
     const document = { ...raw, admin: { ...raw.admin, enabled: false } };
     if (this.#gateway === undefined) {
       const created = await createGateway(document, { baseDir: request.baseDir, logBindings: this.#bindings, activeHealthChecks: false });
+      // The primary's check results before the first request (not "unknown" for a moment).
+      applyHealth(created, request);
       await created.start();
       this.#gateway = created;
     } else {
