@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { HealthCheckConfig } from '../../config/schema/index.ts';
+import type { UpstreamTlsOptions } from '../../proxy/client/types.ts';
+import { TestCa } from '../../server/test-helpers.ts';
 import { afterCheck, type CheckRun } from './active.ts';
 import { bodyMatcher, createProbe, decodeServingStatus, statusMatcher } from './probes.ts';
 
@@ -129,5 +132,25 @@ describe('probes against real servers (127.0.0.1)', () => {
     assert.equal(await run({ type: 'grpc', service: 'down' }, grpcUrl), 'serving status 2');
     assert.equal(await run({ type: 'grpc', service: 'missing' }, grpcUrl), 'grpc-status 5');
     assert.match((await run({ type: 'grpc' }, `h2c://127.0.0.1:${closedPort}`))!, /ECONNREFUSED/);
+  });
+});
+
+describe('https checks use the upstream tls settings', () => {
+  it('trusts the configured CA and checks the name; without it the check fails', async () => {
+    const ca = new TestCa('Health Probe CA');
+    const leaf = ca.issue('upstream', { cn: 'api.internal', dns: ['api.internal'] });
+    const server = https.createServer({ cert: leaf.cert, key: leaf.key }, (_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = new URL(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    try {
+      const check = (tls: UpstreamTlsOptions | undefined) => createProbe({ type: 'http', path: '/' }, url, tls)(AbortSignal.timeout(2000));
+      assert.equal(await check({ ca: ca.ca, servername: 'api.internal' }), null);
+      assert.match((await check(undefined))!, /^request: /);
+      assert.match((await check({ ca: ca.ca, servername: 'other.internal' }))!, /ERR_TLS_CERT_ALTNAME_INVALID/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      ca.cleanup();
+    }
   });
 });
