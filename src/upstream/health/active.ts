@@ -83,9 +83,11 @@ class Checker {
     const abort = (this.#abort = new AbortController());
     const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
     const started = performance.now();
+    // The deadline holds even if a probe failed to notice the abort (a check must never hang).
+    const deadline = new Promise<string>((resolve) => abort.signal.addEventListener('abort', () => resolve('timeout'), { once: true }));
     let reason: string | null;
     try {
-      reason = await this.probe(abort.signal);
+      reason = await Promise.race([this.probe(abort.signal), deadline]);
     } catch (error) {
       reason = (error as Error).message;
     }
