@@ -26,6 +26,7 @@ import type { Snapshot } from './runtime/snapshot.ts';
 import { ListenerSet } from './server/listener-set.ts';
 import { certificateInventory } from './server/certificate-inventory.ts';
 import { PoolCache } from './upstream/pool-cache.ts';
+import { HealthService } from './upstream/health/service.ts';
 import { startControlPlane, type ControlPlaneHandle } from './admin/wire.ts';
 import type { RemoteDataPlane } from './admin/control-plane.ts';
 import { localDataPlane, localView, type LocalDataPlane } from './admin/local-data-plane.ts';
@@ -55,6 +56,11 @@ export interface GatewayOptions {
    * puts every applied config in force in the workers and reads their state for the admin API.
    */
   workers?: RemoteDataPlane;
+  /**
+   * Run active health checks in this process (default true). A cluster worker passes false: the
+   * primary runs them and sends the results (`gateway.health.registry.applyActive`).
+   */
+  activeHealthChecks?: boolean;
 }
 
 export interface Gateway {
@@ -75,6 +81,8 @@ export interface Gateway {
   readonly logger: Logger;
   /** Root and per-module loggers, access log, redaction and log sinks (applied from `observability`). */
   readonly logging: Logging;
+  /** Target health: checks, outlier ejection, overrides (state kept across reloads). */
+  readonly health: HealthService;
 }
 
 export interface ValidatedConfig {
@@ -131,6 +139,13 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const tracing = new TracingManager(logging.module('tracing'));
   metrics.registerData(tracing.families());
   metrics.registerData(logMetricFamilies(logging));
+  const health = new HealthService({
+    logger: logging.module('upstream'),
+    runChecks: options.activeHealthChecks ?? true,
+    registry: metrics.dataRegistry,
+    // Multi-process: checks run here once; each worker gets every change.
+    ...(options.workers === undefined ? {} : { onActiveChange: (states) => void options.workers!.activeHealth(states) }),
+  });
   let snapshot: Snapshot | undefined;
   let draining = false;
   let started = false;
@@ -169,6 +184,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     data: workers ?? localView(local, current, summary),
     listenerCount: () => (workers === undefined ? listeners.size : snapshot!.config.listeners.length),
     current,
+    health: health.registry,
     readiness: () => ({ ready: started && !draining && (workers?.ready() ?? true), draining }),
   });
   let validatedFiles: string[] = [];
@@ -180,7 +196,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     validatedFiles = files;
     builtDocument = document;
     requestMetrics.configure(config.observability?.metrics);
-    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger: logging.module('plugins'), metrics: requestMetrics, pluginMetrics });
+    const built = await compileSnapshot(config, { version, plugins: registry, pools, health: health.registry, logger: logging.module('plugins'), metrics: requestMetrics, pluginMetrics });
     plane.applyHealthOverrides(built);
     return built;
   }
@@ -188,10 +204,11 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   async function swap(next: Snapshot): Promise<void> {
     const previous = snapshot;
     snapshot = next;
+    health.applied(next);
     const config = next.config;
     logging.apply(config.observability);
     await plane.configChanged(config, validatedFiles);
-    if (workers !== undefined) await workers.applied({ document: builtDocument, version: next.version, health: plane.healthOverrides(), logLevels: logging.levels() });
+    if (workers !== undefined) await workers.applied({ document: builtDocument, version: next.version, health: plane.healthOverrides(), activeHealth: health.registry.activeStates(), logLevels: logging.levels() });
     else if (started) await listeners.sync(config.listeners, drainDeadline(config));
     const retired = previous === undefined ? Promise.resolve() : previous.retire();
     // A replaced tracer flushes once the requests holding its spans are done.
@@ -217,6 +234,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   plane.attach(manager);
   const first = await manager.apply(raw, { source: 'startup', actor: 'system' });
   if (!first.ok) {
+    health.close();
     await plane.close();
     if (ownLogging) await logging.close(1000);
     throw new ConfigError(first.errors);
@@ -227,6 +245,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     logging,
     manager,
     local,
+    health,
     current,
     async start() {
       try {
@@ -254,6 +273,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       const forced = workers === undefined ? await listeners.close(deadlineMs) : (await workers.stop(deadlineMs), false);
       const outcome = forced ? 'deadline' : 'clean';
       await snapshot!.retire();
+      health.close();
       pools.destroyAll();
       metrics.shutdownSeconds.set({ outcome }, (performance.now() - startedAt) / 1000);
       await plane.close();

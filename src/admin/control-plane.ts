@@ -9,6 +9,7 @@ import type { PoolStats } from '../proxy/client/types.ts';
 import type { ConfigManager } from '../runtime/config-manager.ts';
 import type { Snapshot } from '../runtime/snapshot.ts';
 import type { HealthOverride, OverlayState, TargetOverlay } from '../upstream/target-overlay.ts';
+import type { ActiveHealth, HealthRegistry } from '../upstream/target-state.ts';
 import type { AuditLog } from './audit-log.ts';
 
 export interface ListenerConnections {
@@ -24,6 +25,8 @@ export interface ListenerConnections {
 /** Load on one target: requests in flight and its connection pool. */
 export interface TargetLoad {
   inflight: number;
+  /** Processes that have the target ejected by outlier detection now (per process: 0 or 1; summed over workers). */
+  ejected?: number;
   pool: PoolStats;
 }
 
@@ -61,6 +64,8 @@ export interface AppliedUpdate {
   document: unknown;
   version: number;
   health: Record<string, HealthOverride>;
+  /** Active health check results (checks run in the primary), keyed `${upstream} ${url}`. */
+  activeHealth?: Record<string, ActiveHealth>;
   /** The primary's effective log levels (config plus runtime overrides): workers take exactly these. */
   logLevels?: LogLevelsState;
 }
@@ -71,6 +76,8 @@ export interface RemoteDataPlane extends DataPlaneView {
   applied(update: AppliedUpdate): Promise<void>;
   /** Runtime log levels changed in the primary: put the same levels in force in every worker. */
   setLogLevels(levels: LogLevelsState): Promise<void>;
+  /** Active health check results changed in the primary: put them in force in every worker. */
+  activeHealth(states: Record<string, ActiveHealth>): Promise<void>;
   /** At least one worker serves traffic. */
   ready(): boolean;
   /** Drain every worker (the drain delay has passed already) and wait until they exit. */
@@ -85,6 +92,8 @@ export interface ControlPlane {
   readonly history: ConfigHistory;
   readonly audit: AuditLog;
   readonly overlay: TargetOverlay;
+  /** Target health as this process sees it (active checks, overrides; outlier ejection in single-process mode). */
+  readonly health: HealthRegistry;
   readonly data: DataPlaneView;
   readonly logger: Logger;
   current(): Snapshot;

@@ -19,7 +19,7 @@ export function localDataPlane(listeners: ListenerSet, current: () => Snapshot, 
     targetLoad() {
       const loads: Array<[string, TargetLoad]> = [];
       for (const upstream of current().upstreams.values()) {
-        for (const t of upstream.targets) loads.push([`${upstream.name} ${t.id}`, { inflight: t.inflight, pool: t.pool.stats() }]);
+        for (const t of upstream.targets) loads.push([`${upstream.name} ${t.id}`, { inflight: t.inflight, ejected: t.health?.ejected === true ? 1 : 0, pool: t.pool.stats() }]);
       }
       return loads;
     },

@@ -9,6 +9,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { ConfigManager } from '../runtime/config-manager.ts';
 import type { Snapshot } from '../runtime/snapshot.ts';
 import { TargetOverlay, type HealthOverride, type OverlayState } from '../upstream/target-overlay.ts';
+import type { HealthRegistry } from '../upstream/target-state.ts';
 import { AuditLog } from './audit-log.ts';
 import type { ControlPlane, DataPlaneView, LogLevelsState } from './control-plane.ts';
 import { LOG_MODULES, type LogLevel, type LogModule } from '../config/schema/observability.ts';
@@ -25,6 +26,8 @@ export interface ControlPlaneOptions {
   /** Public listeners serving (for /readyz detail). */
   listenerCount(): number;
   current(): Snapshot;
+  /** Target health states (overrides are put in force there). */
+  health: HealthRegistry;
   readiness(): { ready: boolean; draining: boolean };
   /** Runtime log levels (the gateway's logging); default: the root level of `logger` only. */
   logLevels?: { get(): LogLevelsState; set(level: LogLevel, module?: LogModule): Promise<void> };
@@ -72,6 +75,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     history,
     audit,
     overlay,
+    health: options.health,
     data: options.data,
     logger,
     current: options.current,
@@ -85,8 +89,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     async setTargetHealth(upstream, url, state) {
       await overlay.setHealth(upstream, url, state);
-      const target = options.current().upstreams.get(upstream)?.targets.find((t) => t.id === url);
-      if (target !== undefined) target.available = state !== 'down';
+      options.health.setOverride(upstream, url, state === 'auto' ? undefined : state);
       await options.data.setHealth(upstream, url, state);
     },
     setLogLevel: async (level, module) => {
@@ -134,7 +137,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     overlayConfig: (document, pending) => (pending === undefined ? overlay.apply(document) : overlay.preview(pending as OverlayState, document)),
     applyHealthOverrides(snapshot) {
       for (const upstream of snapshot.upstreams.values()) {
-        for (const target of upstream.targets) if (overlay.health(upstream.name, target.id) === 'down') target.available = false;
+        for (const target of upstream.targets) options.health.setOverride(upstream.name, target.id, overlay.health(upstream.name, target.id));
       }
     },
     async configChanged(config, files) {

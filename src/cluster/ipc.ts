@@ -1,11 +1,14 @@
 import type { Worker } from 'node:cluster';
 import type { AppliedUpdate, LogLevelsState } from '../admin/control-plane.ts';
 import type { HealthOverride } from '../upstream/target-overlay.ts';
+import type { ActiveHealth } from '../upstream/target-state.ts';
 
 /** What the primary asks a worker for; answers come as `reply` messages with the same id. */
 export type WorkerRequest =
   | ({ type: 'apply'; baseDir: string } & AppliedUpdate)
   | { type: 'health'; upstream: string; url: string; state: HealthOverride | 'auto' }
+  /** Active health check results from the primary (the only process that runs checks). */
+  | { type: 'active-health'; states: Record<string, ActiveHealth> }
   | { type: 'log-levels'; levels: LogLevelsState }
   | { type: 'query'; what: 'connections' | 'targets' | 'summary' | 'metrics' };
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AppliedUpdate, ListenerConnections, LogLevelsState, RemoteDataPlane, TargetLoad, WorkerStatus } from '../admin/control-plane.ts';
 import { RequestSummary, type SerializedSummary, type SummarySnapshot } from '../observability/summary.ts';
 import type { HealthOverride } from '../upstream/target-overlay.ts';
+import type { ActiveHealth } from '../upstream/target-state.ts';
 import { isWorkerMessage, RequestTracker, type WorkerRequest } from './ipc.ts';
 
 const START_TIMEOUT_MS = 30_000;
@@ -135,6 +136,12 @@ export class WorkerPool implements RemoteDataPlane {
     await this.#ask({ type: 'health', upstream, url, state }, APPLY_TIMEOUT_MS);
   }
 
+  async activeHealth(states: Record<string, ActiveHealth>): Promise<void> {
+    // A worker started later gets every state with its first config.
+    if (this.#current !== undefined) this.#current = { ...this.#current, activeHealth: { ...this.#current.activeHealth, ...states } };
+    await this.#ask({ type: 'active-health', states }, APPLY_TIMEOUT_MS);
+  }
+
   ready(): boolean {
     return !this.#stopping && [...this.#slots.values()].some((s) => s.status === 'up');
   }
@@ -159,10 +166,11 @@ export class WorkerPool implements RemoteDataPlane {
       for (const [key, load] of list) {
         const seen = merged.get(key);
         if (seen === undefined) {
-          merged.set(key, { inflight: load.inflight, pool: { ...load.pool } });
+          merged.set(key, { inflight: load.inflight, ejected: load.ejected ?? 0, pool: { ...load.pool } });
           continue;
         }
         seen.inflight += load.inflight;
+        seen.ejected = (seen.ejected ?? 0) + (load.ejected ?? 0);
         for (const field of Object.keys(seen.pool) as Array<keyof TargetLoad['pool']>) seen.pool[field] += load.pool[field];
       }
     }

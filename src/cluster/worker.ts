@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { createGateway, type Gateway } from '../gateway.ts';
 import { createLogger, flushLogger } from '../observability/logger.ts';
-import type { Snapshot } from '../runtime/snapshot.ts';
+import type { AppliedUpdate } from '../admin/control-plane.ts';
 import type { PrimaryMessage, WorkerMessage, WorkerRequest } from './ipc.ts';
 
 const noop = (): void => undefined;
@@ -11,11 +11,23 @@ function send(message: WorkerMessage): void {
   if (process.connected) process.send!(message, undefined, undefined, noop);
 }
 
-/** Operator health overrides: a target marked down is never picked (as in the primary's overlay). */
-function applyHealth(snapshot: Snapshot, health: Record<string, string>): void {
-  for (const upstream of snapshot.upstreams.values()) {
-    for (const target of upstream.targets) if (health[`${upstream.name} ${target.id}`] === 'down') target.available = false;
+/**
+ * The primary's view of target health, put in force here: operator overrides (up, down, drained)
+ * and active check results. Outlier ejection stays per worker (it learns from this worker's traffic).
+ */
+export function applyHealth(gateway: Pick<Gateway, 'current' | 'health'>, update: Pick<AppliedUpdate, 'health' | 'activeHealth'>): void {
+  const registry = gateway.health.registry;
+  for (const upstream of gateway.current().upstreams.values()) {
+    for (const target of upstream.targets) registry.setOverride(upstream.name, target.id, update.health[`${upstream.name} ${target.id}`]);
   }
+  if (update.activeHealth !== undefined) registry.applyActive(update.activeHealth);
+}
+
+/** An operator override or a batch of active check results sent by the primary. */
+export function applyHealthMessage(gateway: Pick<Gateway, 'health'>, request: Extract<WorkerRequest, { type: 'health' | 'active-health' }>): void {
+  const registry = gateway.health.registry;
+  if (request.type === 'active-health') registry.applyActive(request.states);
+  else registry.setOverride(request.upstream, request.url, request.state === 'auto' ? undefined : request.state);
 }
 
 /**
@@ -57,9 +69,8 @@ class WorkerProcess {
       gateway?.logging.forceLevels(request.levels);
       return undefined;
     }
-    if (request.type === 'health') {
-      const target = gateway?.current().upstreams.get(request.upstream)?.targets.find((t) => t.id === request.url);
-      if (target !== undefined) target.available = request.state !== 'down';
+    if (request.type === 'health' || request.type === 'active-health') {
+      if (gateway !== undefined) applyHealthMessage(gateway, request);
       return undefined;
     }
     return this.#apply(request);
@@ -69,14 +80,16 @@ class WorkerProcess {
     const raw = request.document as { admin?: object };
     const document = { ...raw, admin: { ...raw.admin, enabled: false } };
     if (this.#gateway === undefined) {
-      const created = await createGateway(document, { baseDir: request.baseDir, logBindings: this.#bindings });
+      const created = await createGateway(document, { baseDir: request.baseDir, logBindings: this.#bindings, activeHealthChecks: false });
+      // The primary's check results before the first request (not "unknown" for a moment).
+      applyHealth(created, request);
       await created.start();
       this.#gateway = created;
     } else {
       const outcome = await this.#gateway.reload(document, 'primary');
       if (!outcome.ok) throw new Error(`config rejected: ${outcome.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
     }
-    applyHealth(this.#gateway.current(), request.health);
+    applyHealth(this.#gateway, request);
     if (request.logLevels !== undefined) this.#gateway.logging.forceLevels(request.logLevels);
     return { version: request.version };
   }

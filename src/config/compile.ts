@@ -8,6 +8,7 @@ import { Snapshot } from '../runtime/snapshot.ts';
 import type { PluginMetricsRegistry } from '../observability/plugin-metrics.ts';
 import type { RequestMetrics } from '../observability/request-metrics.ts';
 import type { PoolCache } from '../upstream/pool-cache.ts';
+import type { HealthRegistry } from '../upstream/target-state.ts';
 import { Upstream } from '../upstream/upstream.ts';
 import { compileRetry, DEFAULT_RETRY } from '../upstream/retry.ts';
 import type { RouteConfig, RouteWebSocketConfig, SluiceConfig } from './schema/index.ts';
@@ -17,6 +18,8 @@ export interface CompileOptions {
   version: number;
   plugins: ReadonlyMap<string, PluginDefinition>;
   pools: PoolCache;
+  /** Target health kept across snapshots (checks, ejections, overrides); none in bare compiles. */
+  health?: HealthRegistry | undefined;
   logger: Logger;
   /** Per-request metrics: series are bound to routes and upstreams here, not looked up per request. */
   metrics?: RequestMetrics | undefined;
@@ -98,7 +101,7 @@ async function compileRoute(
 export async function compileSnapshot(config: SluiceConfig, options: CompileOptions): Promise<Snapshot> {
   const upstreams = new Map<string, Upstream>();
   for (const u of config.upstreams ?? []) {
-    const upstream = new Upstream(u, options.pools);
+    const upstream = new Upstream(u, options.pools, options.health);
     if (options.metrics?.enabled) upstream.series = options.metrics.upstream(u.name);
     upstreams.set(u.name, upstream);
   }

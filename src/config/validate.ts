@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { PluginDefinition } from '../plugins/types.ts';
 import { checkerFor, pointer, schemaIssues, suggest, type ConfigIssue } from './issues.ts';
 import { ConfigSchema, RouteSchema, type RouteConfig, type SluiceConfig } from './schema/index.ts';
+import { healthCheckIssues } from './health-checks.ts';
 import { loggingIssues } from './logging-checks.ts';
 import { tlsShapeIssues } from './tls-checks.ts';
 import { parseDuration } from './units.ts';
@@ -141,6 +142,7 @@ function targetUrlProblem(url: string): string | undefined {
 
 function checkUpstream(upstream: unknown, base: string, issues: ConfigIssue[]): void {
   if (!isObj(upstream)) return;
+  issues.push(...healthCheckIssues(upstream, base));
   const urls = new Map<string, number>();
   list(upstream.targets).forEach((t, j) => {
     if (!isObj(t) || typeof t.url !== 'string') return;

@@ -28,7 +28,9 @@ export const ERROR_CODES = {
   SLUICE_ERR_UPSTREAM_CONNECT: { status: 502, title: 'Upstream Connection Failed', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_RESET: { status: 502, title: 'Upstream Connection Reset', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Invalid Upstream Response', source: 'upstream', retryable: false },
+  /** No longer emitted (replaced by SLUICE_ERR_NO_HEALTHY_UPSTREAM); kept so the code is never reused. */
   SLUICE_ERR_NO_HEALTHY_TARGET: { status: 503, title: 'No Healthy Target', source: 'upstream', retryable: true },
+  SLUICE_ERR_NO_HEALTHY_UPSTREAM: { status: 503, title: 'No Healthy Upstream Target', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream Timeout', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, title: 'Upstream Connect Timeout', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_TLS: { status: 502, title: 'Upstream TLS Handshake Failed', source: 'upstream', retryable: false },

@@ -54,6 +54,7 @@ const KIND_OF_CODE: Record<string, number> = {
   SLUICE_ERR_UPSTREAM_RESET: 3,
   SLUICE_ERR_UPSTREAM_BAD_RESPONSE: 4,
   SLUICE_ERR_NO_HEALTHY_TARGET: 5,
+  SLUICE_ERR_NO_HEALTHY_UPSTREAM: 5,
 };
 
 /** Label value for requests that matched no route (404/405 and malformed requests). */
@@ -267,7 +268,7 @@ export class RequestMetrics {
         help: 'Retries not made because the upstream retry budget was spent, by upstream',
         labelNames: ['upstream'],
       }),
-      targetUp: targetGauge('sluice_upstream_target_up', '1 when the target takes traffic, 0 when forced unhealthy or drained', (t) => (t.available ? 1 : 0)),
+      targetUp: targetGauge('sluice_upstream_target_up', '1 when the target takes traffic, 0 when out of rotation (failed checks, ejected, forced down or drained)', (t) => (t.available ? 1 : 0)),
       targetInflight: targetGauge('sluice_upstream_target_in_flight', 'Requests in flight to the target', (t) => t.inflight),
       targetOpen: targetGauge('sluice_upstream_target_connections', 'Open connections to the target', (t) => t.open),
       targetIdle: targetGauge('sluice_upstream_target_idle_connections', 'Idle keep-alive connections to the target', (t) => t.idle),

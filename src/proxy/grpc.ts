@@ -63,6 +63,7 @@ const BY_CODE: Record<ErrorCode, number | undefined> = {
   SLUICE_ERR_UPSTREAM_RESET: GrpcStatus.UNAVAILABLE,
   SLUICE_ERR_UPSTREAM_BAD_RESPONSE: GrpcStatus.INTERNAL,
   SLUICE_ERR_NO_HEALTHY_TARGET: GrpcStatus.UNAVAILABLE,
+  SLUICE_ERR_NO_HEALTHY_UPSTREAM: GrpcStatus.UNAVAILABLE,
   SLUICE_ERR_UPSTREAM_TIMEOUT: GrpcStatus.DEADLINE_EXCEEDED,
   SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT: GrpcStatus.UNAVAILABLE,
   // A certificate problem is a broken link to the upstream, as Envoy reports it.

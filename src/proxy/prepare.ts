@@ -6,7 +6,7 @@ import type { Target, Upstream } from '../upstream/upstream.ts';
 import type { ForwardInput } from './forward.ts';
 import { buildUpstreamHeaders } from './upstream-request.ts';
 
-const NO_TARGET = new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET');
+const NO_TARGET = new GatewayError('SLUICE_ERR_NO_HEALTHY_UPSTREAM');
 
 export interface PreparedRequest {
   upstream: Upstream;
@@ -25,7 +25,7 @@ export function prepareUpstreamRequest(input: ForwardInput): PreparedRequest | u
   const target = upstream.pick(ctx);
   if (target === undefined) {
     upstream.series?.error(NO_TARGET);
-    sendProblem(ctx, new GatewayError('SLUICE_ERR_NO_HEALTHY_TARGET', { detail: `upstream "${upstream.name}" has no available target` }));
+    sendProblem(ctx, new GatewayError('SLUICE_ERR_NO_HEALTHY_UPSTREAM', { detail: `upstream "${upstream.name}" has no routable target (all unhealthy, ejected, forced down or drained)` }));
     return undefined;
   }
   ctx.target = target.info;

@@ -2,7 +2,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../stores/atomic-file.ts';
 import { dirname, join } from 'node:path';
 
-export type HealthOverride = 'up' | 'down';
+/** Operator override: up (always routable), down (never), drained (no new requests; in-flight ones finish). */
+export type HealthOverride = 'up' | 'down' | 'drained';
 
 export interface OverlayState {
   /** Targets registered through the admin API, by upstream name. */

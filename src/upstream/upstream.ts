@@ -8,6 +8,7 @@ import { createBalancer } from './balancer/index.ts';
 import { compileHashKey, type HashKeyExtractor } from './balancer/hash-key.ts';
 import type { Balancer, BalancerTarget } from './balancer/types.ts';
 import type { PoolCache } from './pool-cache.ts';
+import type { HealthRegistry, TargetState } from './target-state.ts';
 
 /** One target of an upstream: its address, its balancer state and its connection pool. */
 export class Target implements BalancerTarget {
@@ -17,6 +18,8 @@ export class Target implements BalancerTarget {
   available = true;
   /** Told how every attempt on this target ended (outlier detection, circuit breakers). */
   readonly observers: OutcomeObserver[] = [];
+  /** Its long-lived health state (checks, ejection, override), which writes `available`. */
+  health: TargetState | undefined;
   /** Path prefix of the target URL ('' when none), prepended to every upstream path. */
   readonly basePath: string;
   /** host:port as sent in Host when the upstream uses `hostHeader: target`. */
@@ -60,7 +63,8 @@ export class Upstream {
   readonly #balancer: Balancer<Target>;
   readonly #hashKey: HashKeyExtractor | undefined;
 
-  constructor(config: UpstreamConfig, pools: PoolCache) {
+  /** `health`: the gateway's long-lived target states; the targets subscribe to theirs (outcomes in, `available` out). */
+  constructor(config: UpstreamConfig, pools: PoolCache, health?: HealthRegistry) {
     this.name = config.name;
     const balancer = config.balancer ?? { algorithm: 'round-robin' as const };
     const timeouts = config.timeouts ?? {};
@@ -88,6 +92,7 @@ export class Upstream {
       target.connectOptions = options;
       return target;
     });
+    health?.bind(config, this.targets);
     this.#balancer = createBalancer(this.targets, balancer);
     this.#hashKey = compileHashKey(balancer.hashOn, balancer.algorithm);
   }

@@ -175,7 +175,7 @@ describe('gRPC-Web → native gRPC upstream', () => {
     assert.equal(none.status, 200);
     assert.equal(none.headers['content-type'], 'application/grpc-web+proto');
     assert.equal(none.headers['grpc-status'], '14');
-    assert.match(decodeURIComponent(String(none.headers['grpc-message'])), /SLUICE_ERR_NO_HEALTHY_TARGET/);
+    assert.match(decodeURIComponent(String(none.headers['grpc-message'])), /SLUICE_ERR_NO_HEALTHY_UPSTREAM/);
     assert.equal(none.body.length, 0);
     const missing = await post(`${gw.url}/other.Service/Call`, WEB, [webFrame(serializeRequest({}))]);
     assert.equal(missing.headers['grpc-status'], '12');

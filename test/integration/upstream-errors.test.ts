@@ -89,7 +89,7 @@ describe('upstream failures map to problem+json', () => {
     assert.equal(outcome, 'error');
   });
 
-  it('no available target → 503 SLUICE_ERR_NO_HEALTHY_TARGET', async () => {
+  it('no available target → 503 SLUICE_ERR_NO_HEALTHY_UPSTREAM', async () => {
     const up = await startUpstream((_q, r) => r.end('x'));
     cleanup.push(() => up.close());
     const gw = await gateway({
@@ -98,6 +98,6 @@ describe('upstream failures map to problem+json', () => {
     });
     const res = await request(`${gw.url}/x`);
     assert.equal(res.status, 503);
-    assert.equal(JSON.parse(res.body).code, 'SLUICE_ERR_NO_HEALTHY_TARGET');
+    assert.equal(JSON.parse(res.body).code, 'SLUICE_ERR_NO_HEALTHY_UPSTREAM');
   });
 });

@@ -16,11 +16,23 @@ function upstreamView(plane: ControlPlane, upstream: Upstream, load: Map<string,
         available: t.available,
         inflight: l?.inflight ?? 0,
         healthOverride: plane.overlay.health(upstream.name, t.id) ?? null,
+        health: healthView(plane, upstream.name, t.id, l?.ejected ?? 0),
         registered: plane.overlay.isRegistered(upstream.name, t.id),
         pool: l?.pool ?? null,
       };
     }),
   };
+}
+
+/**
+ * Why the target is (not) routable: reason override/active/outlier/breaker/panic (null = healthy).
+ * Outlier ejection is per serving process: `ejectedIn` counts the processes ejecting it now.
+ */
+function healthView(plane: ControlPlane, upstream: string, url: string, ejectedIn: number) {
+  const view = plane.health.view(upstream, url);
+  if (view === null) return null;
+  const reason = view.reason === null && ejectedIn > 0 ? 'outlier' : view.reason;
+  return { ...view, reason, ejectedIn };
 }
 
 async function viewOf(plane: ControlPlane, upstream: Upstream) {
@@ -93,9 +105,9 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
       method: 'PUT',
       path: '/admin/upstreams/:name/targets/health',
       role: 'operator',
-      summary: 'Override a target\'s health: down (never picked), up, or auto (back to checks)',
+      summary: 'Override a target\'s health (persisted until cleared): up (always routable), down (never), drained (no new requests, in-flight ones finish), or auto (back to checks and outlier detection)',
       tags: ['upstreams'],
-      body: Type.Object({ url: Type.String({ pattern: '^https?://' }), state: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('auto')]) }, { additionalProperties: false }),
+      body: Type.Object({ url: Type.String({ pattern: '^https?://' }), state: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('drained'), Type.Literal('auto')]) }, { additionalProperties: false }),
       action: 'target.health',
       async handler(ctx) {
         const upstream = findUpstream(plane, ctx.params.name!);

@@ -70,6 +70,61 @@ export const UpstreamTlsSchema = Type.Object(
 );
 export type UpstreamTlsConfig = Static<typeof UpstreamTlsSchema>;
 
+
+const percent = (options: { default: number; description: string }) => Type.Integer({ minimum: 0, maximum: 100, ...options });
+
+export const HealthCheckSchema = Type.Object(
+  {
+    // Required (no default): an absent `healthCheck` must stay absent, i.e. no active checks.
+    type: Type.Union([Type.Literal('http'), Type.Literal('tcp'), Type.Literal('grpc')], {
+      description: 'Required. http: a request whose status (and optionally body) must match; tcp: a connection opens; grpc: grpc.health.v1.Health/Check answers SERVING (h2c, or TLS for https targets)',
+    }),
+    interval: Type.Optional(duration({ default: '5s', description: 'Time between two checks of a target' })),
+    timeout: Type.Optional(duration({ default: '2s', description: 'A check not finished in this time fails' })),
+    jitter: Type.Optional(duration({ default: '1s', description: 'Random extra delay (0…jitter) added to each interval, so checks of many targets spread out' })),
+    healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 2, description: 'Consecutive passing checks that make an unhealthy target healthy (the first check of a new target needs one)' })),
+    unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Consecutive failing checks that make a healthy target unhealthy' })),
+    path: Type.Optional(Type.String({ pattern: '^/', default: '/', description: 'http: request path (with query) of the check' })),
+    method: Type.Optional(Type.Union([Type.Literal('GET'), Type.Literal('HEAD'), Type.Literal('OPTIONS'), Type.Literal('POST')], { default: 'GET', description: 'http: request method' })),
+    host: Type.Optional(Type.String({ minLength: 1, description: 'http: Host header (default: the target host:port)' })),
+    headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String(), { description: 'http: extra request headers' })),
+    expectedStatuses: Type.Optional(
+      Type.Array(Type.Union([Type.Integer({ minimum: 100, maximum: 599 }), Type.String({ pattern: '^[1-5][0-9]{2}-[1-5][0-9]{2}$' })]), {
+        minItems: 1,
+        default: ['200-399'],
+        description: 'http: statuses that pass, as codes or "from-to" ranges',
+      }),
+    ),
+    body: Type.Optional(
+      Type.Object(
+        {
+          contains: Type.Optional(Type.String({ minLength: 1, description: 'The body (first 64 KiB) must contain this text' })),
+          regex: Type.Optional(Type.String({ minLength: 1, description: 'The body (first 64 KiB) must match this regular expression' })),
+        },
+        { additionalProperties: false, description: 'http: body match' },
+      ),
+    ),
+    service: Type.Optional(Type.String({ default: '', description: 'grpc: service name asked about ("" = the server as a whole)' })),
+  },
+  { additionalProperties: false },
+);
+export type HealthCheckConfig = Static<typeof HealthCheckSchema>;
+
+export const OutlierDetectionSchema = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: true, description: 'Passive outlier ejection is on by default for every upstream' })),
+    consecutive5xx: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 0, description: 'Eject after this many consecutive 5xx responses or gateway failures (0 = off)' })),
+    consecutiveGatewayErrors: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 1000, default: 5, description: 'Eject after this many consecutive gateway failures: connect failure, reset, timeout, 502/503/504 (0 = off)' }),
+    ),
+    baseEjectionTime: Type.Optional(duration({ default: '5s', description: 'Ejection time, multiplied by the number of times the target was ejected in a row' })),
+    maxEjectionTime: Type.Optional(duration({ default: '30s', description: 'Longest ejection' })),
+    maxEjectionPercent: Type.Optional(percent({ default: 50, description: 'Never eject more than this share of the upstream\'s targets (rounded down)' })),
+  },
+  { additionalProperties: false },
+);
+export type OutlierDetectionConfig = Static<typeof OutlierDetectionSchema>;
+
 export const UpstreamSchema = Type.Object(
   {
     name: name({ description: 'Unique upstream name, referenced by routes' }),
@@ -111,6 +166,11 @@ export const UpstreamSchema = Type.Object(
       }),
     ),
     tls: Type.Optional(UpstreamTlsSchema),
+    healthCheck: Type.Optional(HealthCheckSchema),
+    outlierDetection: Type.Optional(OutlierDetectionSchema),
+    panicThreshold: Type.Optional(
+      percent({ default: 50, description: 'When fewer than this percentage of targets are healthy (checks, ejection), route to all targets not forced down or drained (0 = never)' }),
+    ),
   },
   { additionalProperties: false },
 );
