@@ -26,6 +26,8 @@ import type { Snapshot } from './runtime/snapshot.ts';
 import { ListenerSet } from './server/listener-set.ts';
 import { certificateInventory } from './server/certificate-inventory.ts';
 import { PoolCache } from './upstream/pool-cache.ts';
+import { ResilienceRegistry } from './upstream/resilience/guards.ts';
+import { overloadSettings } from './upstream/resilience/overload.ts';
 import { startControlPlane, type ControlPlaneHandle } from './admin/wire.ts';
 import type { RemoteDataPlane } from './admin/control-plane.ts';
 import { localDataPlane, localView, type LocalDataPlane } from './admin/local-data-plane.ts';
@@ -131,6 +133,9 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
   const tracing = new TracingManager(logging.module('tracing'));
   metrics.registerData(tracing.families());
   metrics.registerData(logMetricFamilies(logging));
+  // Breakers, limits and overload state outlive snapshots (keyed by upstream / route name).
+  const resilience = new ResilienceRegistry(logging.module('proxy'));
+  metrics.registerData(resilience.metrics.families());
   let snapshot: Snapshot | undefined;
   let draining = false;
   let started = false;
@@ -180,7 +185,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     validatedFiles = files;
     builtDocument = document;
     requestMetrics.configure(config.observability?.metrics);
-    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger: logging.module('plugins'), metrics: requestMetrics, pluginMetrics });
+    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger: logging.module('plugins'), metrics: requestMetrics, pluginMetrics, resilience });
     plane.applyHealthOverrides(built);
     return built;
   }
@@ -190,6 +195,8 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     snapshot = next;
     const config = next.config;
     logging.apply(config.observability);
+    // Sampled only where traffic is served (not in a multi-process primary).
+    resilience.overload.configure(workers === undefined ? overloadSettings(config.overload) : undefined);
     await plane.configChanged(config, validatedFiles);
     if (workers !== undefined) await workers.applied({ document: builtDocument, version: next.version, health: plane.healthOverrides(), logLevels: logging.levels() });
     else if (started) await listeners.sync(config.listeners, drainDeadline(config));
@@ -255,6 +262,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       const outcome = forced ? 'deadline' : 'clean';
       await snapshot!.retire();
       pools.destroyAll();
+      resilience.close();
       metrics.shutdownSeconds.set({ outcome }, (performance.now() - startedAt) / 1000);
       await plane.close();
       await tracing.shutdown(Math.max(250, deadlineMs - (performance.now() - startedAt)));

@@ -32,10 +32,14 @@ export const ERROR_CODES = {
   SLUICE_ERR_UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream Timeout', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, title: 'Upstream Connect Timeout', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_TLS: { status: 502, title: 'Upstream TLS Handshake Failed', source: 'upstream', retryable: false },
+  SLUICE_ERR_CIRCUIT_OPEN: { status: 503, title: 'Circuit Open', source: 'upstream', retryable: true },
+  SLUICE_ERR_UPSTREAM_OVERLOADED: { status: 503, title: 'Upstream Concurrency Limit Reached', source: 'upstream', retryable: true },
   // internal: our bug or our state
   SLUICE_ERR_INTERNAL: { status: 500, title: 'Internal Gateway Error', source: 'internal', retryable: false },
   SLUICE_ERR_PLUGIN_FAILED: { status: 500, title: 'Plugin Failed', source: 'internal', retryable: false },
   SLUICE_ERR_SHUTTING_DOWN: { status: 503, title: 'Gateway Shutting Down', source: 'internal', retryable: true },
+  SLUICE_ERR_ROUTE_OVERLOADED: { status: 503, title: 'Route Concurrency Limit Reached', source: 'internal', retryable: true },
+  SLUICE_ERR_OVERLOADED: { status: 503, title: 'Gateway Overloaded', source: 'internal', retryable: true },
   // config: rejected configuration
   SLUICE_ERR_CONFIG_INVALID: { status: 400, title: 'Invalid Configuration', source: 'config', retryable: false },
   SLUICE_ERR_CONFIG_LOAD: { status: 400, title: 'Configuration Could Not Be Loaded', source: 'config', retryable: false },

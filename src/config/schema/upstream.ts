@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { duration, name, secret } from './common.ts';
+import { CircuitBreakerSchema, UpstreamLimitsSchema } from './resilience.ts';
 
 export const TargetSchema = Type.Object(
   {
@@ -111,6 +112,8 @@ export const UpstreamSchema = Type.Object(
       }),
     ),
     tls: Type.Optional(UpstreamTlsSchema),
+    circuitBreaker: Type.Optional(CircuitBreakerSchema),
+    limits: Type.Optional(UpstreamLimitsSchema),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,175 @@
+import { GatewayError } from '../../errors/index.ts';
+import type { FallbackConfig, PriorityClassConfig, RouteConfig } from '../../config/schema/index.ts';
+import { PRIORITY_CLASSES } from '../../config/schema/resilience.ts';
+import { parseDuration } from '../../config/units.ts';
+import type { RequestContext } from '../../runtime/context.ts';
+import { sendDirect, sendProblem } from '../../runtime/respond.ts';
+import type { Upstream } from '../upstream.ts';
+import type { UpstreamGuard, RejectionReason, ResilienceRegistry } from './guards.ts';
+import type { ConcurrencyLimiter, LimitRejection, Waiter } from './limiter.ts';
+
+/**
+ * Admission of one request of a route, run once at the start of forward(): global overload
+ * protection, the upstream's circuit breaker, then the route's and the upstream's concurrency
+ * limits (each may queue by priority). Everything taken is given back once, on the response's
+ * 'close'. Compiled per route; routes with nothing configured get no gate at all.
+ */
+export class AdmissionGate {
+  readonly #classOf: (ctx: RequestContext) => number;
+
+  constructor(
+    private readonly routeName: string,
+    private readonly registry: ResilienceRegistry,
+    private readonly routeLimiter: ConcurrencyLimiter | undefined,
+    priority: PriorityClassConfig | undefined,
+    private readonly fallback: CompiledFallback | undefined,
+  ) {
+    this.#classOf = compilePriority(priority);
+  }
+
+  /** Admit the request, then `proceed` with the upstream chosen for it (now or once queued). */
+  admit(ctx: RequestContext, pickUpstream: () => Upstream, proceed: (upstream: Upstream) => void): void {
+    const level = this.#classOf(ctx);
+    const registry = this.registry;
+    const overload = registry.overload;
+    if (overload.overloaded && level < overload.settings!.admitAtLeast) {
+      return this.#reject(ctx, 'global', 'process', 'overload', new GatewayError('SLUICE_ERR_OVERLOADED', { detail: 'the gateway is overloaded: low-priority traffic is shed', expose: true }));
+    }
+    const upstream = pickUpstream();
+    const guard = upstream.resilience;
+    const ticket = new Ticket(guard);
+    if (guard?.breaker !== undefined) {
+      if (guard.openTargets > 0) guard.refreshTargets();
+      const verdict = guard.breaker.tryAcquire();
+      if (verdict === 'reject') {
+        const seconds = Math.max(1, Math.ceil(guard.breaker.retryAfterMs() / 1000));
+        const error = new GatewayError('SLUICE_ERR_CIRCUIT_OPEN', {
+          detail: `the circuit of upstream "${upstream.name}" is open`,
+          expose: true,
+          headers: { 'retry-after': String(seconds) },
+        });
+        return this.#reject(ctx, 'upstream', upstream.name, 'circuit-open', error);
+      }
+      ticket.probe = verdict === 'probe';
+    }
+    ctx.res.once('close', ticket.release);
+    const afterRoute = (): void => {
+      ticket.route = this.routeLimiter;
+      const limiter = guard?.limiter;
+      if (limiter === undefined) return proceed(upstream);
+      ticket.waiter = limiter.acquire(
+        level,
+        () => {
+          ticket.waiter = undefined;
+          ticket.upstream = limiter;
+          if (!ctx.res.destroyed) proceed(upstream);
+        },
+        (why) => {
+          ticket.waiter = undefined;
+          this.#limitRejected(ctx, 'upstream', upstream.name, why, 'SLUICE_ERR_UPSTREAM_OVERLOADED');
+        },
+      );
+      ticket.waitingOn = limiter;
+    };
+    const route = this.routeLimiter;
+    if (route === undefined) return afterRoute();
+    ticket.waiter = route.acquire(
+      level,
+      () => {
+        ticket.waiter = undefined;
+        if (!ctx.res.destroyed) afterRoute();
+        else ticket.route = route;
+      },
+      (why) => {
+        ticket.waiter = undefined;
+        this.#limitRejected(ctx, 'route', this.routeName, why, 'SLUICE_ERR_ROUTE_OVERLOADED');
+      },
+    );
+    ticket.waitingOn = route;
+  }
+
+  #limitRejected(ctx: RequestContext, scope: string, name: string, why: LimitRejection, code: 'SLUICE_ERR_UPSTREAM_OVERLOADED' | 'SLUICE_ERR_ROUTE_OVERLOADED'): void {
+    const detail =
+      why === 'queue-timeout' ? `no ${scope} concurrency slot freed in time` : why === 'shed' ? 'displaced by higher-priority traffic' : `${scope} concurrency limit reached`;
+    this.#reject(ctx, scope, name, why, new GatewayError(code, { detail, expose: true }));
+  }
+
+  #reject(ctx: RequestContext, scope: string, name: string, reason: RejectionReason, error: GatewayError): void {
+    this.registry.metrics.rejections.inc({ scope, name, reason });
+    const fallback = this.fallback;
+    if (fallback !== undefined && (reason === 'circuit-open' ? fallback.onCircuitOpen : fallback.onOverloaded)) {
+      ctx.error = error;
+      return sendDirect(ctx, fallback.response);
+    }
+    sendProblem(ctx, error);
+  }
+}
+
+/** What one request holds; released exactly once when its response closes. */
+class Ticket {
+  probe = false;
+  route: ConcurrencyLimiter | undefined;
+  upstream: ConcurrencyLimiter | undefined;
+  waiter: Waiter | undefined;
+  waitingOn: ConcurrencyLimiter | undefined;
+
+  constructor(private readonly guard: UpstreamGuard | undefined) {}
+
+  readonly release = (): void => {
+    if (this.waiter !== undefined) this.waitingOn!.cancel(this.waiter);
+    this.waiter = undefined;
+    if (this.probe) this.guard?.breaker?.releaseProbe();
+    this.probe = false;
+    const { route, upstream } = this;
+    this.route = this.upstream = undefined;
+    upstream?.release();
+    route?.release();
+  };
+}
+
+interface CompiledFallback {
+  response: { status: number; headers?: Record<string, string>; body?: string };
+  onCircuitOpen: boolean;
+  onOverloaded: boolean;
+}
+
+function compileFallback(f: FallbackConfig | undefined): CompiledFallback | undefined {
+  if (f === undefined) return undefined;
+  const on = f.on ?? ['circuit-open'];
+  return {
+    response: { status: f.status ?? 200, ...(f.headers === undefined ? {} : { headers: f.headers }), ...(f.body === undefined ? {} : { body: f.body }) },
+    onCircuitOpen: on.includes('circuit-open'),
+    onOverloaded: on.includes('overloaded'),
+  };
+}
+
+export function levelOf(name: string): number {
+  return (PRIORITY_CLASSES as readonly string[]).indexOf(name);
+}
+
+/** Header value → level lookup built at compile time. */
+function compilePriority(p: PriorityClassConfig | undefined): (ctx: RequestContext) => number {
+  const fallback = levelOf(p?.default ?? 'normal');
+  const header = p?.header?.toLowerCase();
+  if (header === undefined) return () => fallback;
+  const table = new Map<string, number>();
+  if (p?.values === undefined) PRIORITY_CLASSES.forEach((c, i) => table.set(c, i));
+  else for (const [value, cls] of Object.entries(p.values)) table.set(value, levelOf(cls));
+  return (ctx) => {
+    const v = ctx.headers[header];
+    return typeof v === 'string' ? (table.get(v) ?? fallback) : fallback;
+  };
+}
+
+/** The route's gate, or undefined when no limit, breaker, fallback or global protection concerns it. */
+export function compileAdmission(route: RouteConfig, upstreams: readonly Upstream[], registry: ResilienceRegistry | undefined, overloadOn: boolean): AdmissionGate | undefined {
+  if (registry === undefined) return undefined;
+  const limits = route.limits;
+  const limiter = registry.routeLimiter(
+    route.name,
+    limits === undefined ? undefined : { max: limits.maxConcurrent, maxQueue: limits.maxQueue ?? 0, queueTimeoutMs: parseDuration(limits.queueTimeout ?? '1s') },
+  );
+  const guarded = upstreams.some((u) => u.resilience !== undefined);
+  if (limiter === undefined && !guarded && !overloadOn) return undefined;
+  return new AdmissionGate(route.name, registry, limiter, route.priorityClass, compileFallback(route.fallback));
+}

@@ -1,0 +1,295 @@
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import type { CircuitBreakerConfig, UpstreamLimitsConfig } from '../../config/schema/index.ts';
+import { parseDuration } from '../../config/units.ts';
+import type { AttemptOutcome, OutcomeObserver } from '../outcome.ts';
+import type { Target, Upstream } from '../upstream.ts';
+import { BREAKER_STATE_VALUE, CircuitBreaker, type BreakerSettings, type BreakerState, type ForcedState } from './circuit-breaker.ts';
+import { ConcurrencyLimiter, type LimitSettings } from './limiter.ts';
+
+/**
+ * The long-lived resilience state of one upstream (breakers, limiter), keyed by upstream name in
+ * ResilienceRegistry so it survives config reloads; each snapshot's Upstream/Target objects get a
+ * reference to it when compiled. Per process: every worker keeps its own.
+ */
+export class UpstreamGuard implements OutcomeObserver {
+  breaker: CircuitBreaker | undefined;
+  limiter: ConcurrencyLimiter | undefined;
+  failureStatuses: ReadonlySet<number> | undefined;
+  /** Target breakers by target URL, with the Target of the newest snapshot they steer. */
+  readonly targets = new Map<string, TargetGuard>();
+  /** Target breakers not closed: their availability is refreshed on the admission path. */
+  openTargets = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly registry: ResilienceRegistry,
+  ) {}
+
+  /** A failure for the breaker: transport failures always, 5xx when listed (all 5xx by default). */
+  isFailure(o: AttemptOutcome): boolean {
+    if (o.kind === 'server-error') return this.failureStatuses === undefined || this.failureStatuses.has(o.status);
+    return o.kind === 'connect-failure' || o.kind === 'timeout' || o.kind === 'reset';
+  }
+
+  /** Upstream-level aggregate of every target's outcomes. */
+  onOutcome(o: AttemptOutcome): void {
+    if (o.kind === 'cancelled') return;
+    this.breaker?.record(this.isFailure(o), o.durationMs);
+  }
+
+  /** Open target breakers turn half-open lazily: let the balancer see them again once they do. */
+  refreshTargets(): void {
+    for (const t of this.targets.values()) t.sync();
+  }
+
+  circuitState(): BreakerState | undefined {
+    return this.breaker?.state;
+  }
+
+  /** Admin override of the upstream breaker or of one target's. */
+  force(state: ForcedState, targetUrl?: string): boolean {
+    if (targetUrl === undefined) {
+      if (this.breaker === undefined) return false;
+      this.breaker.force(state);
+      return true;
+    }
+    const t = this.targets.get(targetUrl);
+    if (t === undefined) return false;
+    t.breaker.force(state);
+    t.sync();
+    return true;
+  }
+
+  transition(target: string, from: BreakerState, to: BreakerState, reason: string): void {
+    this.registry.transition(this.name, target, from, to, reason);
+  }
+}
+
+export class TargetGuard implements OutcomeObserver {
+  target: Target | undefined;
+  #open = false;
+
+  constructor(
+    readonly url: string,
+    readonly breaker: CircuitBreaker,
+    private readonly upstream: UpstreamGuard,
+  ) {}
+
+  onOutcome(o: AttemptOutcome): void {
+    if (o.kind === 'cancelled') return;
+    this.breaker.record(this.upstream.isFailure(o), o.durationMs);
+    this.sync();
+  }
+
+  /** Put the breaker state into the target's routability (open → balancers skip it). */
+  sync(): void {
+    const open = this.breaker.state === 'open';
+    if (open === this.#open) return;
+    this.#open = open;
+    this.upstream.openTargets += open ? 1 : -1;
+    // Written on changes only, so a health override set in between is not undone.
+    if (this.target !== undefined) setBreakerRoutable(this.target, !open);
+  }
+
+  /** A new snapshot's Target: starts unroutable when the breaker is open. */
+  attach(target: Target): void {
+    this.target = target;
+    this.#open = this.breaker.state === 'open';
+    if (this.#open) setBreakerRoutable(target, false);
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+}
+
+/**
+ * The breaker's part of a target's routability. `available` is the one flag balancers read; the
+ * health part (health checks, outlier ejection, admin overrides) is combined with it on merge.
+ */
+export function setBreakerRoutable(target: Target, routable: boolean): void {
+  target.available = routable;
+}
+
+export function breakerSettings(c: CircuitBreakerConfig): BreakerSettings {
+  return {
+    windowMs: parseDuration(c.window ?? '10s'),
+    buckets: c.buckets ?? 10,
+    minRequests: c.minRequests ?? 10,
+    failureRate: (c.failureRate ?? 50) / 100,
+    consecutiveFailures: c.consecutiveFailures ?? 0,
+    slowCallMs: c.slowCall === undefined ? 0 : parseDuration(c.slowCall.duration),
+    slowCallRate: c.slowCall === undefined ? 0 : c.slowCall.rate / 100,
+    openMs: parseDuration(c.openDuration ?? '5s'),
+    halfOpenProbes: c.halfOpenProbes ?? 1,
+    successThreshold: c.successThreshold ?? 1,
+  };
+}
+
+export function upstreamLimitSettings(c: UpstreamLimitsConfig): LimitSettings {
+  return { max: c.maxInflight, maxQueue: c.maxPending ?? 0, queueTimeoutMs: parseDuration(c.queueTimeout ?? '1s') };
+}
+
+export type RejectionReason = 'circuit-open' | 'limit' | 'queue-timeout' | 'shed' | 'overload';
+
+/** Metric families of breakers, limits and shedding (registered once per gateway). */
+export class ResilienceMetrics {
+  readonly state: Gauge<'upstream' | 'target'>;
+  readonly transitions: Counter<'upstream' | 'target' | 'to'>;
+  readonly rejections: Counter<'scope' | 'name' | 'reason'>;
+  readonly queueDepth: Gauge<'scope' | 'name'>;
+  readonly inflight: Gauge<'scope' | 'name'>;
+  readonly overloaded: Gauge;
+
+  constructor(registry: ResilienceRegistry) {
+    const registers: [] = [];
+    this.state = new Gauge({
+      name: 'sluice_circuit_breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 open, 2 half-open (target="" is the upstream-level breaker)',
+      labelNames: ['upstream', 'target'],
+      registers,
+      collect() {
+        this.reset();
+        for (const g of registry.upstreams.values()) {
+          if (g.breaker !== undefined) this.set({ upstream: g.name, target: '' }, BREAKER_STATE_VALUE[g.breaker.state]);
+          for (const t of g.targets.values()) this.set({ upstream: g.name, target: t.url }, BREAKER_STATE_VALUE[t.breaker.state]);
+        }
+      },
+    });
+    this.transitions = new Counter({ name: 'sluice_circuit_breaker_transitions_total', help: 'Circuit breaker state changes', labelNames: ['upstream', 'target', 'to'], registers });
+    this.rejections = new Counter({
+      name: 'sluice_admission_rejections_total',
+      help: 'Requests refused before reaching an upstream: circuit-open, limit (queue full), queue-timeout, shed (displaced by higher priority), overload (global protection)',
+      labelNames: ['scope', 'name', 'reason'],
+      registers,
+    });
+    const each = (gauge: Gauge<'scope' | 'name'>, pick: (l: ConcurrencyLimiter) => number) => {
+      gauge.reset();
+      for (const [name, l] of registry.routeLimiters) gauge.set({ scope: 'route', name }, pick(l));
+      for (const g of registry.upstreams.values()) if (g.limiter !== undefined) gauge.set({ scope: 'upstream', name: g.name }, pick(g.limiter));
+    };
+    this.queueDepth = new Gauge({
+      name: 'sluice_admission_queue_depth',
+      help: 'Requests waiting for a route or upstream concurrency slot',
+      labelNames: ['scope', 'name'],
+      registers,
+      collect() {
+        each(this, (l) => l.queued);
+      },
+    });
+    this.inflight = new Gauge({
+      name: 'sluice_admission_inflight',
+      help: 'Requests holding a route or upstream concurrency slot',
+      labelNames: ['scope', 'name'],
+      registers,
+      collect() {
+        each(this, (l) => l.inflight);
+      },
+    });
+    this.overloaded = new Gauge({
+      name: 'sluice_overloaded',
+      help: '1 while global protection sheds low-priority traffic (event-loop lag or heap over threshold)',
+      registers,
+      collect() {
+        this.set(registry.overload.overloaded ? 1 : 0);
+      },
+    });
+  }
+
+  families(): Array<{ name: string }> {
+    return [this.state, this.transitions, this.rejections, this.queueDepth, this.inflight, this.overloaded] as unknown as Array<{ name: string }>;
+  }
+}
+
+import { OverloadMonitor } from './overload.ts';
+
+/** Per-gateway home of all resilience state that must outlive a config snapshot. */
+export class ResilienceRegistry {
+  readonly upstreams = new Map<string, UpstreamGuard>();
+  readonly routeLimiters = new Map<string, ConcurrencyLimiter>();
+  readonly overload: OverloadMonitor;
+  readonly metrics: ResilienceMetrics;
+
+  constructor(
+    private readonly logger: Logger | undefined,
+    readonly now: () => number = () => performance.now(),
+  ) {
+    this.metrics = new ResilienceMetrics(this);
+    this.overload = new OverloadMonitor((overloaded, r) => {
+      const fields = { lagMs: Math.round(r.lagMs), heapPercent: Math.round(r.heapFraction * 100) };
+      if (overloaded) this.logger?.warn(fields, 'overloaded: shedding low-priority traffic');
+      else this.logger?.info(fields, 'overload cleared');
+    });
+  }
+
+  /** Logged once per state change (never per request) and counted. */
+  transition(upstream: string, target: string, from: BreakerState, to: BreakerState, reason: string): void {
+    this.metrics.transitions.inc({ upstream, target, to });
+    const fields = { upstream, ...(target === '' ? {} : { target }), from, to, reason };
+    if (to === 'open') this.logger?.warn(fields, 'circuit opened');
+    else this.logger?.info(fields, `circuit ${to}`);
+  }
+
+  /** Attach the upstream's long-lived guard to a freshly compiled Upstream (and its Targets). */
+  bind(upstream: Upstream, breaker: CircuitBreakerConfig | undefined, limits: UpstreamLimitsConfig | undefined): UpstreamGuard | undefined {
+    if (breaker === undefined && limits === undefined) {
+      this.upstreams.delete(upstream.name);
+      return undefined;
+    }
+    let guard = this.upstreams.get(upstream.name);
+    if (guard === undefined) {
+      guard = new UpstreamGuard(upstream.name, this);
+      this.upstreams.set(upstream.name, guard);
+    }
+    const g = guard;
+    if (limits === undefined) g.limiter = undefined;
+    else if (g.limiter === undefined) g.limiter = new ConcurrencyLimiter(upstreamLimitSettings(limits));
+    else g.limiter.reconfigure(upstreamLimitSettings(limits));
+    if (breaker === undefined) {
+      g.breaker = undefined;
+      g.targets.clear();
+      g.openTargets = 0;
+      return g;
+    }
+    g.failureStatuses = breaker.failureStatuses === undefined ? undefined : new Set(breaker.failureStatuses);
+    const settings = breakerSettings(breaker);
+    if (g.breaker === undefined || !g.breaker.reconfigure(settings)) {
+      g.breaker = new CircuitBreaker(settings, this.now, (from, to, reason) => g.transition('', from, to, reason));
+    }
+    const live = new Set<string>();
+    if (breaker.perTarget !== false) {
+      for (const target of upstream.targets) {
+        live.add(target.id);
+        let t = g.targets.get(target.id);
+        if (t === undefined || !t.breaker.reconfigure(settings)) {
+          const url = target.id;
+          t = new TargetGuard(url, new CircuitBreaker(settings, this.now, (from, to, reason) => g.transition(url, from, to, reason)), g);
+          g.targets.set(url, t);
+        }
+        t.attach(target);
+        target.observers.push(t);
+      }
+    }
+    for (const url of [...g.targets.keys()]) if (!live.has(url)) g.targets.delete(url);
+    g.openTargets = [...g.targets.values()].filter((t) => t.isOpen).length;
+    // The upstream aggregate hears every target (one observer shared by all of them).
+    for (const target of upstream.targets) target.observers.push(g);
+    return g;
+  }
+
+  routeLimiter(route: string, settings: LimitSettings | undefined): ConcurrencyLimiter | undefined {
+    if (settings === undefined) {
+      this.routeLimiters.delete(route);
+      return undefined;
+    }
+    let limiter = this.routeLimiters.get(route);
+    if (limiter === undefined) this.routeLimiters.set(route, (limiter = new ConcurrencyLimiter(settings)));
+    else limiter.reconfigure(settings);
+    return limiter;
+  }
+
+  close(): void {
+    this.overload.stop();
+  }
+}
