@@ -140,7 +140,6 @@ export class CircuitBreaker {
     if (slow) this.#slow[i]!++;
     this.#consecutive = failure ? this.#consecutive + 1 : 0;
     if (s.consecutiveFailures > 0 && this.#consecutive >= s.consecutiveFailures) return this.#open(`${this.#consecutive} consecutive failures`);
-    if (!failure && !slow) return;
     const { calls, failures, slowCalls } = this.window();
     if (calls < s.minRequests) return;
     if (s.failureRate > 0 && failures / calls >= s.failureRate) return this.#open(`failure rate ${pct(failures / calls)} over ${calls} calls`);
