@@ -185,7 +185,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     validatedFiles = files;
     builtDocument = document;
     requestMetrics.configure(config.observability?.metrics);
-    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger: logging.module('plugins'), metrics: requestMetrics, pluginMetrics, resilience });
+    const built = await compileSnapshot(config, { version, plugins: registry, pools, logger: logging.module('plugins'), metrics: requestMetrics, pluginMetrics, resilience: workers === undefined ? resilience : undefined });
     plane.applyHealthOverrides(built);
     return built;
   }
@@ -197,6 +197,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     logging.apply(config.observability);
     // Sampled only where traffic is served (not in a multi-process primary).
     resilience.overload.configure(workers === undefined ? overloadSettings(config.overload) : undefined);
+    resilience.retain(next.upstreams.keys(), (config.routes ?? []).map((r) => r.name));
     await plane.configChanged(config, validatedFiles);
     if (workers !== undefined) await workers.applied({ document: builtDocument, version: next.version, health: plane.healthOverrides(), logLevels: logging.levels() });
     else if (started) await listeners.sync(config.listeners, drainDeadline(config));

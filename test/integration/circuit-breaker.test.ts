@@ -39,6 +39,7 @@ describe('circuit breakers', () => {
   let forced: Awaited<ReturnType<typeof switchable>>;
   let bad: Awaited<ReturnType<typeof switchable>>;
   let good: Awaited<ReturnType<typeof switchable>>;
+  let document: Record<string, unknown>;
 
   const call = (method: string, path: string, role: keyof typeof TOKENS, body?: unknown) =>
     request(`${admin}${path}`, {
@@ -56,7 +57,7 @@ describe('circuit breakers', () => {
     bad.state.status = 503;
     servers.push(flaky.server, forced.server, bad.server, good.server);
     const breaker = { consecutiveFailures: 3, failureRate: 0, openDuration: '1s', halfOpenProbes: 1, successThreshold: 1 };
-    gw = await startGateway({
+    document = {
       admin: {
         host: '127.0.0.1',
         port: 0,
@@ -86,7 +87,8 @@ describe('circuit breakers', () => {
         },
         { name: 'pair', match: { paths: ['/pair'] }, upstream: 'pair' },
       ],
-    });
+    };
+    gw = await startGateway(document);
     admin = `http://127.0.0.1:${gw.gateway.adminAddress()!.port}`;
   });
   after(async () => {
@@ -185,5 +187,23 @@ describe('circuit breakers', () => {
     const states = Object.fromEntries(view.targets.map((t: { url: string; circuit: { state: string }; available: boolean }) => [t.url, [t.circuit.state, t.available]]));
     assert.deepEqual(states, { [bad.server.url + '/']: ['open', false], [good.server.url + '/']: ['closed', true] });
     assert.equal(view.circuit.state, 'closed');
+  });
+
+  it('breaker state and overrides survive a config reload', async () => {
+    assert.equal((await call('PUT', '/admin/upstreams/forced/circuit', 'operator', { state: 'open' })).status, 200);
+    const next = structuredClone(document) as { listeners?: unknown; upstreams: Array<{ name: string; circuitBreaker: Record<string, unknown> }> };
+    next.listeners = [{ name: 'public', host: '127.0.0.1', port: gw.port }];
+    next.upstreams.find((u) => u.name === 'forced')!.circuitBreaker.openDuration = '2s';
+    const outcome = await gw.gateway.reload(next);
+    assert.equal(outcome.ok, true);
+    const res = await request(`${gw.url}/forced`);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['retry-after'], '2', 'the new openDuration applies to the kept breaker');
+    assert.equal((await call('PUT', '/admin/upstreams/forced/circuit', 'operator', { state: 'auto' })).status, 200);
+    assert.equal((await request(`${gw.url}/forced`)).status, 200);
+    // The open target breaker of "pair" was carried over too: the bad target still gets nothing.
+    const badHits = bad.state.hits;
+    for (let i = 0; i < 4; i++) assert.equal((await request(`${gw.url}/pair`)).body, 'good');
+    assert.equal(bad.state.hits, badHits);
   });
 });

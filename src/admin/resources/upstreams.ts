@@ -131,7 +131,7 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
       async handler(ctx) {
         const upstream = findUpstream(plane, ctx.params.name!);
         const guard = upstream.resilience;
-        if (guard?.breaker === undefined) conflict(`upstream "${upstream.name}" has no circuitBreaker configured`);
+        if (guard?.breaker === undefined) conflict(`upstream "${upstream.name}" has no circuit breaker in this process (none configured, or multi-process mode where each worker keeps its own)`);
         const target = ctx.body.target === undefined ? undefined : new URL(ctx.body.target).href;
         if (target !== undefined && !guard.targets.has(target)) notFound(`target breaker ${target} of upstream "${upstream.name}"`);
         guard.force(ctx.body.state === 'auto' ? undefined : ctx.body.state, target);

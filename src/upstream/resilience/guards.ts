@@ -289,6 +289,14 @@ export class ResilienceRegistry {
     return limiter;
   }
 
+  /** Forget upstreams and routes the applied config no longer has (their metrics go too). */
+  retain(upstreams: Iterable<string>, routes: Iterable<string>): void {
+    const u = new Set(upstreams);
+    const r = new Set(routes);
+    for (const name of [...this.upstreams.keys()]) if (!u.has(name)) this.upstreams.delete(name);
+    for (const name of [...this.routeLimiters.keys()]) if (!r.has(name)) this.routeLimiters.delete(name);
+  }
+
   close(): void {
     this.overload.stop();
   }
