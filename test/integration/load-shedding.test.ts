@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Type } from '@sinclair/typebox';
+import { definePlugin } from '../../src/plugins/types.ts';
 import { parseMetrics, sumOf } from '../helpers/prom.ts';
 import { request, startGateway, startUpstream, type SimpleResponse, type TestGateway, type TestServer } from '../helpers/servers.ts';
 
@@ -157,6 +159,18 @@ describe('concurrency limits, queueing and load shedding', () => {
   });
 });
 
+/** Sets the request's class the way an auth plugin would from its consumer. */
+const vipPlugin = definePlugin({
+  name: 'vip-class',
+  priority: 100,
+  schema: Type.Object({}),
+  create: () => ({
+    onRequest(ctx) {
+      if (ctx.query === 'vip=1') ctx.state.priorityClass = 'critical';
+    },
+  }),
+});
+
 describe('global overload protection', () => {
   let gw: TestGateway;
   let fast: TestServer;
@@ -170,8 +184,16 @@ describe('global overload protection', () => {
       // Any heap use counts as overload here: the gateway sheds everything below "high".
       overload: { heapUsed: 0.001, interval: '20ms' },
       upstreams: [{ name: 'fast', targets: [{ url: fast.url }] }],
-      routes: [{ name: 'all', match: { paths: ['/*'] }, upstream: 'fast', priorityClass: { header: 'x-class', values: { gold: 'critical', batch: 'low' } } }],
-    });
+      routes: [
+        {
+          name: 'all',
+          match: { paths: ['/*'] },
+          upstream: 'fast',
+          priorityClass: { header: 'x-class', values: { gold: 'critical', batch: 'low' } },
+          plugins: { 'vip-class': {} },
+        },
+      ],
+    }, [vipPlugin]);
   });
   after(async () => {
     await gw.close();
@@ -187,6 +209,8 @@ describe('global overload protection', () => {
     const gold = await request(`${gw.url}/x`, { headers: { 'x-class': 'gold' } });
     assert.equal(gold.status, 200);
     assert.equal(gold.body, 'fast');
+    assert.equal((await request(`${gw.url}/x?vip=1`)).status, 200, 'a plugin-set ctx.state.priorityClass counts');
+    assert.equal((await request(`${gw.url}/x?vip=1`, { headers: { 'x-class': 'batch' } })).status, 200, 'and wins over the header');
     assert.ok(gw.logs.some((l) => l.msg === 'overloaded: shedding low-priority traffic'));
   });
 });

@@ -147,15 +147,22 @@ export function levelOf(name: string): number {
   return (PRIORITY_CLASSES as readonly string[]).indexOf(name);
 }
 
-/** Header value → level lookup built at compile time. */
+const BY_NAME = new Map<unknown, number>(PRIORITY_CLASSES.map((c, i) => [c, i]));
+
+/**
+ * The request's level: a class a plugin put in `ctx.state.priorityClass` (e.g. from the
+ * consumer) wins; then the route's header (lookup table built at compile time); then its default.
+ */
 function compilePriority(p: PriorityClassConfig | undefined): (ctx: RequestContext) => number {
   const fallback = levelOf(p?.default ?? 'normal');
   const header = p?.header?.toLowerCase();
-  if (header === undefined) return () => fallback;
   const table = new Map<string, number>();
   if (p?.values === undefined) PRIORITY_CLASSES.forEach((c, i) => table.set(c, i));
   else for (const [value, cls] of Object.entries(p.values)) table.set(value, levelOf(cls));
   return (ctx) => {
+    const set = ctx.state.priorityClass;
+    if (set !== undefined) return BY_NAME.get(set) ?? fallback;
+    if (header === undefined) return fallback;
     const v = ctx.headers[header];
     return typeof v === 'string' ? (table.get(v) ?? fallback) : fallback;
   };
