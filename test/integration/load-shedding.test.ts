@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,12 +61,14 @@ describe('concurrency limits, queueing and load shedding', () => {
         { name: 'slow', targets: [{ url: slow.server.url }] },
         { name: 'slow-limited', targets: [{ url: slow.server.url }], limits: { maxInflight: 1, maxPending: 0 } },
         { name: 'fast', targets: [{ url: fast.url }] },
+        { name: 'slow-queued', targets: [{ url: slow.server.url }], limits: { maxInflight: 1, maxPending: 5, queueTimeout: '10s' } },
       ],
       routes: [
         { name: 'limited', match: { paths: ['/limited'] }, upstream: 'slow', limits: { maxConcurrent: 2 } },
         { name: 'queued', match: { paths: ['/queued'] }, upstream: 'slow', limits: { maxConcurrent: 1, maxQueue: 4, queueTimeout: '300ms' } },
         { name: 'waits', match: { paths: ['/waits'] }, upstream: 'slow', limits: { maxConcurrent: 1, maxQueue: 1, queueTimeout: '10s' } },
         { name: 'upstream-limited', match: { paths: ['/up'] }, upstream: 'slow-limited' },
+        { name: 'both', match: { paths: ['/both'] }, upstream: 'slow-queued', limits: { maxConcurrent: 5 } },
         {
           name: 'prio',
           match: { paths: ['/prio'] },
@@ -136,6 +139,33 @@ describe('concurrency limits, queueing and load shedding', () => {
     assert.equal(codeOf(over), 'SLUICE_ERR_UPSTREAM_OVERLOADED');
     slow.releaseAll();
     assert.equal((await inLimit).status, 200);
+  });
+
+  it('a client that gives up while queued frees its place and every slot it held', async () => {
+    const admin = `http://127.0.0.1:${gw.gateway.adminAddress()!.port}`;
+    const holder = request(`${gw.url}/both`);
+    await until('holder at the upstream', () => slow.held === 1);
+    // Holds a route slot, waits for the upstream slot, then goes away.
+    const quitter = http.get(`${gw.url}/both`, { agent: false });
+    quitter.on('error', () => {});
+    await until('one request queued for the upstream', async () => {
+      const m = parseMetrics((await request(`${admin}/metrics`)).body);
+      return sumOf(m, 'sluice_admission_queue_depth', { scope: 'upstream', name: 'slow-queued' }) === 1;
+    });
+    quitter.destroy();
+    await until('the queue emptied', async () => {
+      const m = parseMetrics((await request(`${admin}/metrics`)).body);
+      return sumOf(m, 'sluice_admission_queue_depth', { scope: 'upstream', name: 'slow-queued' }) === 0 && sumOf(m, 'sluice_admission_inflight', { scope: 'route', name: 'both' }) === 1;
+    });
+    slow.releaseAll();
+    assert.equal((await holder).status, 200);
+    const m = parseMetrics((await request(`${admin}/metrics`)).body);
+    assert.equal(sumOf(m, 'sluice_admission_inflight', { scope: 'upstream', name: 'slow-queued' }), 0);
+    assert.equal(sumOf(m, 'sluice_admission_inflight', { scope: 'route', name: 'both' }), 0);
+    const next = request(`${gw.url}/both`);
+    await until('the next request at the upstream', () => slow.held === 1);
+    slow.releaseAll();
+    assert.equal((await next).status, 200);
   });
 
   it('under pressure critical requests get through while low-priority ones are shed', async () => {

@@ -37,7 +37,7 @@ export class AdmissionGate {
     }
     const upstream = pickUpstream();
     const guard = upstream.resilience;
-    const ticket = new Ticket(guard);
+    const ticket = new Ticket(guard, ctx.res);
     if (guard?.breaker !== undefined) {
       if (guard.openTargets > 0) guard.refreshTargets();
       const verdict = guard.breaker.tryAcquire();
@@ -50,42 +50,23 @@ export class AdmissionGate {
         });
         return this.#reject(ctx, 'upstream', upstream.name, 'circuit-open', error);
       }
-      ticket.probe = verdict === 'probe';
+      if (verdict === 'probe') ticket.probe = guard.breaker.generation;
     }
     ctx.res.once('close', ticket.release);
-    const afterRoute = (): void => {
-      ticket.route = this.routeLimiter;
-      const limiter = guard?.limiter;
-      if (limiter === undefined) return proceed(upstream);
-      ticket.waiter = limiter.acquire(
-        level,
-        () => {
-          ticket.waiter = undefined;
-          ticket.upstream = limiter;
-          if (!ctx.res.destroyed) proceed(upstream);
-        },
-        (why) => {
-          ticket.waiter = undefined;
-          this.#limitRejected(ctx, 'upstream', upstream.name, why, 'SLUICE_ERR_UPSTREAM_OVERLOADED');
-        },
-      );
-      ticket.waitingOn = limiter;
-    };
     const route = this.routeLimiter;
+    const upstreamLimiter = guard?.limiter;
+    const afterRoute = (): void => {
+      if (upstreamLimiter === undefined) return proceed(upstream);
+      ticket.wait(
+        upstreamLimiter,
+        level,
+        () => proceed(upstream),
+        (why) => this.#limitRejected(ctx, 'upstream', upstream.name, why, 'SLUICE_ERR_UPSTREAM_OVERLOADED'),
+        'upstream',
+      );
+    };
     if (route === undefined) return afterRoute();
-    ticket.waiter = route.acquire(
-      level,
-      () => {
-        ticket.waiter = undefined;
-        if (!ctx.res.destroyed) afterRoute();
-        else ticket.route = route;
-      },
-      (why) => {
-        ticket.waiter = undefined;
-        this.#limitRejected(ctx, 'route', this.routeName, why, 'SLUICE_ERR_ROUTE_OVERLOADED');
-      },
-    );
-    ticket.waitingOn = route;
+    ticket.wait(route, level, afterRoute, (why) => this.#limitRejected(ctx, 'route', this.routeName, why, 'SLUICE_ERR_ROUTE_OVERLOADED'), 'route');
   }
 
   #limitRejected(ctx: RequestContext, scope: string, name: string, why: LimitRejection, code: 'SLUICE_ERR_UPSTREAM_OVERLOADED' | 'SLUICE_ERR_ROUTE_OVERLOADED'): void {
@@ -107,23 +88,49 @@ export class AdmissionGate {
 
 /** What one request holds; released exactly once when its response closes. */
 class Ticket {
-  probe = false;
+  /** Half-open period of the probe slot this request holds (-1: none). */
+  probe = -1;
   route: ConcurrencyLimiter | undefined;
   upstream: ConcurrencyLimiter | undefined;
-  waiter: Waiter | undefined;
-  waitingOn: ConcurrencyLimiter | undefined;
+  #waiter: Waiter | undefined;
+  #waitingOn: ConcurrencyLimiter | undefined;
+  #released = false;
 
-  constructor(private readonly guard: UpstreamGuard | undefined) {}
+  constructor(
+    private readonly guard: UpstreamGuard | undefined,
+    private readonly res: RequestContext['res'],
+  ) {}
+
+  /** Take a slot of `limiter` (now or once queued), recording it as held for release. */
+  wait(limiter: ConcurrencyLimiter, level: number, granted: () => void, rejected: (why: LimitRejection) => void, slot: 'route' | 'upstream'): void {
+    const waiter = limiter.acquire(
+      level,
+      () => {
+        this.#waiter = undefined;
+        if (this.#released) return limiter.release();
+        this[slot] = limiter;
+        // Gone while queued (its 'close' is still to come and releases the slot).
+        if (!this.res.destroyed) granted();
+      },
+      (why) => {
+        this.#waiter = undefined;
+        rejected(why);
+      },
+    );
+    if (waiter !== undefined) {
+      this.#waiter = waiter;
+      this.#waitingOn = limiter;
+    }
+  }
 
   readonly release = (): void => {
-    if (this.waiter !== undefined) this.waitingOn!.cancel(this.waiter);
-    this.waiter = undefined;
-    if (this.probe) this.guard?.breaker?.releaseProbe();
-    this.probe = false;
-    const { route, upstream } = this;
-    this.route = this.upstream = undefined;
-    upstream?.release();
-    route?.release();
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#waiter !== undefined) this.#waitingOn!.cancel(this.#waiter);
+    this.#waiter = undefined;
+    if (this.probe >= 0) this.guard?.breaker?.releaseProbe(this.probe);
+    this.upstream?.release();
+    this.route?.release();
   };
 }
 

@@ -87,11 +87,11 @@ test('open → half-open after the timeout; bounded probes; closes after the suc
   assert.equal(b.tryAcquire(), 'probe');
   assert.equal(b.tryAcquire(), 'reject', 'one probe at a time');
   b.record(false, 1);
-  b.releaseProbe();
+  b.releaseProbe(b.generation);
   assert.equal(b.state, 'half-open', 'one success of two');
   assert.equal(b.tryAcquire(), 'probe');
   b.record(false, 1);
-  b.releaseProbe();
+  b.releaseProbe(b.generation);
   assert.equal(b.state, 'closed');
   assert.deepEqual(transitions, ['closed>open', 'open>half-open', 'half-open>closed']);
   assert.deepEqual(b.window(), { calls: 0, failures: 0, slowCalls: 0 }, 'closing starts a fresh window');
@@ -102,6 +102,7 @@ test('a failed probe reopens for another full open period', () => {
   b.record(true, 1);
   clock.t += 5000;
   assert.equal(b.tryAcquire(), 'probe');
+  const first = b.generation;
   b.record(true, 1);
   assert.equal(b.state, 'open');
   assert.equal(b.retryAfterMs(), 5000);
@@ -109,6 +110,10 @@ test('a failed probe reopens for another full open period', () => {
   assert.equal(b.state, 'open');
   clock.t += 1;
   assert.equal(b.state, 'half-open');
+  assert.equal(b.tryAcquire(), 'probe');
+  b.releaseProbe(first);
+  assert.equal(b.probes, 1, 'a late release from the earlier half-open period frees nothing');
+  assert.equal(b.tryAcquire(), 'reject');
 });
 
 test('forced states win until cleared; outcomes are ignored meanwhile', () => {

@@ -39,6 +39,8 @@ export class CircuitBreaker {
   #consecutive = 0;
   #probes = 0;
   #probeSuccesses = 0;
+  /** Bumped whenever the probe count is reset, so a late release from an earlier half-open period is ignored. */
+  #generation = 0;
   /** Ring of buckets: calls, failures, slow calls, and the bucket's epoch (start time / bucketMs). */
   readonly #calls: Int32Array;
   readonly #failures: Int32Array;
@@ -110,8 +112,14 @@ export class CircuitBreaker {
     return 'probe';
   }
 
-  releaseProbe(): void {
-    if (this.#probes > 0) this.#probes--;
+  /** Give back a probe slot taken with tryAcquire() during half-open period `generation`. */
+  releaseProbe(generation: number): void {
+    if (generation === this.#generation && this.#probes > 0) this.#probes--;
+  }
+
+  /** Identifies the current half-open period (pass it back to releaseProbe). */
+  get generation(): number {
+    return this.#generation;
   }
 
   /** Probes currently out (half-open). */
@@ -176,6 +184,7 @@ export class CircuitBreaker {
 
   #open(reason: string): void {
     this.#openedAt = this.now();
+    this.#generation++;
     this.#probes = 0;
     this.#probeSuccesses = 0;
     this.#to('open', reason);
@@ -187,6 +196,7 @@ export class CircuitBreaker {
     this.#slow.fill(0);
     this.#epochs.fill(-1);
     this.#consecutive = 0;
+    this.#generation++;
     this.#probes = 0;
     this.#probeSuccesses = 0;
   }
