@@ -149,6 +149,8 @@ export class ResilienceMetrics {
       help: 'Circuit breaker state: 0 closed, 1 open, 2 half-open (target="" is the upstream-level breaker)',
       labelNames: ['upstream', 'target'],
       registers,
+      // Multi-process: non-zero when any worker's breaker is not closed.
+      aggregator: 'max',
       collect() {
         this.reset();
         for (const g of registry.upstreams.values()) {
@@ -191,6 +193,7 @@ export class ResilienceMetrics {
       name: 'sluice_overloaded',
       help: '1 while global protection sheds low-priority traffic (event-loop lag or heap over threshold)',
       registers,
+      aggregator: 'max',
       collect() {
         this.set(registry.overload.overloaded ? 1 : 0);
       },
