@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseMetrics, sumOf } from '../helpers/prom.ts';
+import { parseMetrics, promtoolCheck, promtoolInstalled, sumOf } from '../helpers/prom.ts';
 import { request, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
 
 const TOKENS = { viewer: 'viewer-token-1', operator: 'operator-token-1' };
@@ -109,7 +109,9 @@ describe('circuit breakers', () => {
     }
     assert.equal(flaky.state.hits, hits, 'an open circuit sends nothing upstream');
 
-    const metrics = parseMetrics((await request(`${admin}/metrics`)).body);
+    const scraped = (await request(`${admin}/metrics`)).body;
+    const metrics = parseMetrics(scraped);
+    if (promtoolInstalled) assert.equal(promtoolCheck(scraped), '', 'the new families pass promtool');
     assert.equal(sumOf(metrics, 'sluice_circuit_breaker_state', { upstream: 'flaky', target: '' }), 1);
     assert.equal(sumOf(metrics, 'sluice_admission_rejections_total', { scope: 'upstream', name: 'flaky', reason: 'circuit-open' }), 5);
 
