@@ -44,8 +44,8 @@ export class AdmissionGate {
       if (verdict === 'reject') {
         const seconds = Math.max(1, Math.ceil(guard.breaker.retryAfterMs() / 1000));
         const error = new GatewayError('SLUICE_ERR_CIRCUIT_OPEN', {
+          // Upstream names are internal: logged, not sent to the client.
           detail: `the circuit of upstream "${upstream.name}" is open`,
-          expose: true,
           headers: { 'retry-after': String(seconds) },
         });
         return this.#reject(ctx, 'upstream', upstream.name, 'circuit-open', error);
