@@ -39,7 +39,7 @@ export class AdmissionGate {
     const guard = upstream.resilience;
     const ticket = new Ticket(guard, ctx.res);
     if (guard?.breaker !== undefined) {
-      if (guard.openTargets > 0) guard.refreshTargets();
+      if (guard.watchedTargets > 0) guard.refreshTargets();
       const verdict = guard.breaker.tryAcquire();
       if (verdict === 'reject') {
         const seconds = Math.max(1, Math.ceil(guard.breaker.retryAfterMs() / 1000));

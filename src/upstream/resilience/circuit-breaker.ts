@@ -122,6 +122,11 @@ export class CircuitBreaker {
     return this.#generation;
   }
 
+  /** Concurrent probes allowed while half-open. */
+  get halfOpenProbes(): number {
+    return this.settings.halfOpenProbes;
+  }
+
   /** Probes currently out (half-open). */
   get probes(): number {
     return this.#probes;

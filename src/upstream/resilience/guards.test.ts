@@ -6,7 +6,7 @@ import { ResilienceRegistry } from './guards.ts';
 
 /** The parts of Upstream/Target the registry touches. */
 function fakeUpstream(name: string, urls: string[]): Upstream {
-  const targets = urls.map((id) => ({ id, available: true, observers: [] as Array<{ onOutcome(o: AttemptOutcome): void }> }));
+  const targets = urls.map((id) => ({ id, available: true, inflight: 0, observers: [] as Array<{ onOutcome(o: AttemptOutcome): void }> }));
   return { name, targets } as unknown as Upstream;
 }
 
@@ -26,13 +26,20 @@ test('an open target breaker makes its target unroutable until it half-opens', (
   assert.equal(a!.available, false);
   assert.equal(b!.available, true);
   assert.equal(guard.breaker!.state, 'closed', 'the upstream saw no two failures in a row');
-  assert.equal(guard.openTargets, 1);
+  assert.equal(guard.watchedTargets, 1);
   clock.t += 1000;
   guard.refreshTargets();
   assert.equal(a!.available, true, 'half-open: traffic may probe it');
+  a!.inflight = 1;
+  guard.refreshTargets();
+  assert.equal(a!.available, false, 'one probe (halfOpenProbes: 1) is out: no more traffic');
+  a!.inflight = 0;
+  tell(a!, { kind: 'cancelled', status: 0, durationMs: 1 });
+  assert.equal(a!.available, true, 'a cancelled probe gives its place back');
+  assert.equal(guard.targets.get('http://a/')!.breaker.state, 'half-open');
   tell(a!, ok);
   assert.equal(guard.targets.get('http://a/')!.breaker.state, 'closed');
-  assert.equal(guard.openTargets, 0);
+  assert.equal(guard.watchedTargets, 0);
 });
 
 test('failureStatuses limits which 5xx count; cancelled attempts count for nothing', () => {

@@ -18,8 +18,8 @@ export class UpstreamGuard implements OutcomeObserver {
   failureStatuses: ReadonlySet<number> | undefined;
   /** Target breakers by target URL, with the Target of the newest snapshot they steer. */
   readonly targets = new Map<string, TargetGuard>();
-  /** Target breakers not closed: their availability is refreshed on the admission path. */
-  openTargets = 0;
+  /** Target breakers not closed: their routability is refreshed on the admission path. */
+  watchedTargets = 0;
 
   constructor(
     readonly name: string,
@@ -38,7 +38,7 @@ export class UpstreamGuard implements OutcomeObserver {
     this.breaker?.record(this.isFailure(o), o.durationMs);
   }
 
-  /** Open target breakers turn half-open lazily: let the balancer see them again once they do. */
+  /** Target breakers not closed: open ones turn half-open lazily, half-open ones bound their probes. */
   refreshTargets(): void {
     for (const t of this.targets.values()) t.sync();
   }
@@ -68,7 +68,9 @@ export class UpstreamGuard implements OutcomeObserver {
 
 export class TargetGuard implements OutcomeObserver {
   target: Target | undefined;
-  #open = false;
+  /** Not closed: refreshed on the admission path (open turns half-open lazily). */
+  #watched = false;
+  #routable = true;
 
   constructor(
     readonly url: string,
@@ -77,30 +79,40 @@ export class TargetGuard implements OutcomeObserver {
   ) {}
 
   onOutcome(o: AttemptOutcome): void {
-    if (o.kind === 'cancelled') return;
-    this.breaker.record(this.upstream.isFailure(o), o.durationMs);
+    // A cancelled attempt teaches nothing but may free a half-open probe place.
+    if (o.kind !== 'cancelled') this.breaker.record(this.upstream.isFailure(o), o.durationMs);
     this.sync();
   }
 
-  /** Put the breaker state into the target's routability (open → balancers skip it). */
+  /**
+   * Put the breaker state into the target's routability: open → balancers skip it; half-open →
+   * routable while fewer than `halfOpenProbes` requests are in flight on it (the target's own
+   * in-flight count, checked on each admission, so the probes are bounded without a hook in the
+   * balancer); closed → routable.
+   */
   sync(): void {
-    const open = this.breaker.state === 'open';
-    if (open === this.#open) return;
-    this.#open = open;
-    this.upstream.openTargets += open ? 1 : -1;
+    const state = this.breaker.state;
+    const watched = state !== 'closed';
+    if (watched !== this.#watched) {
+      this.#watched = watched;
+      this.upstream.watchedTargets += watched ? 1 : -1;
+    }
+    const routable = state === 'closed' || (state === 'half-open' && (this.target?.inflight ?? 0) < this.breaker.halfOpenProbes);
+    if (routable === this.#routable) return;
+    this.#routable = routable;
     // Written on changes only, so a health override set in between is not undone.
-    if (this.target !== undefined) setBreakerRoutable(this.target, !open);
+    if (this.target !== undefined) setBreakerRoutable(this.target, routable);
   }
 
   /** A new snapshot's Target: starts unroutable when the breaker is open. */
   attach(target: Target): void {
     this.target = target;
-    this.#open = this.breaker.state === 'open';
-    if (this.#open) setBreakerRoutable(target, false);
+    this.#routable = true;
+    this.sync();
   }
 
-  get isOpen(): boolean {
-    return this.#open;
+  get isWatched(): boolean {
+    return this.#watched;
   }
 }
 
@@ -252,7 +264,7 @@ export class ResilienceRegistry {
     if (breaker === undefined) {
       g.breaker = undefined;
       g.targets.clear();
-      g.openTargets = 0;
+      g.watchedTargets = 0;
       return g;
     }
     g.failureStatuses = breaker.failureStatuses === undefined ? undefined : new Set(breaker.failureStatuses);
@@ -275,7 +287,7 @@ export class ResilienceRegistry {
       }
     }
     for (const url of [...g.targets.keys()]) if (!live.has(url)) g.targets.delete(url);
-    g.openTargets = [...g.targets.values()].filter((t) => t.isOpen).length;
+    g.watchedTargets = [...g.targets.values()].filter((t) => t.isWatched).length;
     // The upstream aggregate hears every target (one observer shared by all of them).
     for (const target of upstream.targets) target.observers.push(g);
     return g;
