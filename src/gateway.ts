@@ -27,6 +27,8 @@ import { ListenerSet } from './server/listener-set.ts';
 import { certificateInventory } from './server/certificate-inventory.ts';
 import { PoolCache } from './upstream/pool-cache.ts';
 import { HealthService } from './upstream/health/service.ts';
+import { ResilienceRegistry } from './upstream/resilience/guards.ts';
+import { overloadSettings } from './upstream/resilience/overload.ts';
 import { startControlPlane, type ControlPlaneHandle } from './admin/wire.ts';
 import type { RemoteDataPlane } from './admin/control-plane.ts';
 import { localDataPlane, localView, type LocalDataPlane } from './admin/local-data-plane.ts';
@@ -146,6 +148,9 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     // Multi-process: checks run here once; each worker gets every change.
     ...(options.workers === undefined ? {} : { onActiveChange: (states) => void options.workers!.activeHealth(states) }),
   });
+  // Breakers, limits and overload state outlive snapshots (keyed by upstream / route name).
+  const resilience = new ResilienceRegistry(logging.module('proxy'));
+  metrics.registerData(resilience.metrics.families());
   let snapshot: Snapshot | undefined;
   let draining = false;
   let started = false;
@@ -196,7 +201,16 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     validatedFiles = files;
     builtDocument = document;
     requestMetrics.configure(config.observability?.metrics);
-    const built = await compileSnapshot(config, { version, plugins: registry, pools, health: health.registry, logger: logging.module('plugins'), metrics: requestMetrics, pluginMetrics });
+    const built = await compileSnapshot(config, {
+      version,
+      plugins: registry,
+      pools,
+      health: health.registry,
+      logger: logging.module('plugins'),
+      metrics: requestMetrics,
+      pluginMetrics,
+      resilience: workers === undefined ? resilience : undefined,
+    });
     plane.applyHealthOverrides(built);
     return built;
   }
@@ -207,6 +221,9 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
     health.applied(next);
     const config = next.config;
     logging.apply(config.observability);
+    // Sampled only where traffic is served (not in a multi-process primary).
+    resilience.overload.configure(workers === undefined ? overloadSettings(config.overload) : undefined);
+    resilience.retain(next.upstreams.keys(), (config.routes ?? []).map((r) => r.name));
     await plane.configChanged(config, validatedFiles);
     if (workers !== undefined) await workers.applied({ document: builtDocument, version: next.version, health: plane.healthOverrides(), activeHealth: health.registry.activeStates(), logLevels: logging.levels() });
     else if (started) await listeners.sync(config.listeners, drainDeadline(config));
@@ -275,6 +292,7 @@ export async function createGateway(raw: unknown, options: GatewayOptions = {}):
       await snapshot!.retire();
       health.close();
       pools.destroyAll();
+      resilience.close();
       metrics.shutdownSeconds.set({ outcome }, (performance.now() - startedAt) / 1000);
       await plane.close();
       await tracing.shutdown(Math.max(250, deadlineMs - (performance.now() - startedAt)));

@@ -11,6 +11,8 @@ import type { PoolCache } from '../upstream/pool-cache.ts';
 import type { HealthRegistry } from '../upstream/target-state.ts';
 import { Upstream } from '../upstream/upstream.ts';
 import { compileRetry, DEFAULT_RETRY } from '../upstream/retry.ts';
+import { compileAdmission } from '../upstream/resilience/admission.ts';
+import type { ResilienceRegistry } from '../upstream/resilience/guards.ts';
 import type { RouteConfig, RouteWebSocketConfig, SluiceConfig } from './schema/index.ts';
 import { parseDuration, parseSize } from './units.ts';
 
@@ -25,6 +27,8 @@ export interface CompileOptions {
   metrics?: RequestMetrics | undefined;
   /** Where plugins' own metrics are declared (shared across versions). */
   pluginMetrics?: PluginMetricsRegistry | undefined;
+  /** Long-lived breakers, limits and overload monitor (absent: no admission control). */
+  resilience?: ResilienceRegistry | undefined;
 }
 
 async function chainFor(
@@ -94,6 +98,12 @@ async function compileRoute(
     maxBodySize: route.maxBodySize === undefined ? undefined : parseSize(route.maxBodySize),
     series: options.metrics?.enabled ? options.metrics.route(route.name) : undefined,
     websocket: compileWebSocket(route.websocket),
+    admission: compileAdmission(
+      route,
+      route.upstream !== undefined ? [upstreams.get(route.upstream)!] : route.upstreams!.map((u) => upstreams.get(u.name)!),
+      options.resilience,
+      config.overload !== undefined,
+    ),
   };
 }
 
@@ -103,6 +113,7 @@ export async function compileSnapshot(config: SluiceConfig, options: CompileOpti
   for (const u of config.upstreams ?? []) {
     const upstream = new Upstream(u, options.pools, options.health);
     if (options.metrics?.enabled) upstream.series = options.metrics.upstream(u.name);
+    upstream.resilience = options.resilience?.bind(upstream, u.circuitBreaker, u.limits);
     upstreams.set(u.name, upstream);
   }
   const chains: PluginChain[] = [];

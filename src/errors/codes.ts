@@ -35,12 +35,16 @@ export const ERROR_CODES = {
   SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, title: 'Upstream Connect Timeout', source: 'upstream', retryable: true },
   SLUICE_ERR_UPSTREAM_TLS: { status: 502, title: 'Upstream TLS Handshake Failed', source: 'upstream', retryable: false },
   SLUICE_ERR_DEADLINE_EXCEEDED: { status: 504, title: 'Request Deadline Exceeded', source: 'upstream', retryable: false },
+  SLUICE_ERR_CIRCUIT_OPEN: { status: 503, title: 'Circuit Open', source: 'upstream', retryable: true },
+  SLUICE_ERR_UPSTREAM_OVERLOADED: { status: 503, title: 'Upstream Concurrency Limit Reached', source: 'upstream', retryable: true },
   // internal: our bug or our state
   SLUICE_ERR_INTERNAL: { status: 500, title: 'Internal Gateway Error', source: 'internal', retryable: false },
   SLUICE_ERR_PLUGIN_FAILED: { status: 500, title: 'Plugin Failed', source: 'internal', retryable: false },
   SLUICE_ERR_SHUTTING_DOWN: { status: 503, title: 'Gateway Shutting Down', source: 'internal', retryable: true },
   // Deliberate: the fault-injection plugin's abort (its configured status replaces this 503).
   SLUICE_ERR_FAULT_INJECTED: { status: 503, title: 'Fault Injected', source: 'internal', retryable: false },
+  SLUICE_ERR_ROUTE_OVERLOADED: { status: 503, title: 'Route Concurrency Limit Reached', source: 'internal', retryable: true },
+  SLUICE_ERR_OVERLOADED: { status: 503, title: 'Gateway Overloaded', source: 'internal', retryable: true },
   // config: rejected configuration
   SLUICE_ERR_CONFIG_INVALID: { status: 400, title: 'Invalid Configuration', source: 'config', retryable: false },
   SLUICE_ERR_CONFIG_LOAD: { status: 400, title: 'Configuration Could Not Be Loaded', source: 'config', retryable: false },

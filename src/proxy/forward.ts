@@ -39,9 +39,19 @@ export interface ForwardInput {
   maxBody: number;
 }
 
-/** Pick a target, build the upstream request, run onUpstreamRequest, then start the exchange. */
+/**
+ * Admission first (circuit breaker, concurrency limits, shedding: src/upstream/resilience, which
+ * releases what it took on the response's 'close'), then pick a target, build the upstream
+ * request, run onUpstreamRequest and start the exchange.
+ */
 export function forward(input: ForwardInput): void {
-  const prepared = prepareUpstreamRequest(input);
+  const gate = input.route.admission;
+  if (gate === undefined) return forwardAdmitted(input, undefined);
+  gate.admit(input.ctx, input.route.pickUpstream, (upstream) => forwardAdmitted(input, upstream));
+}
+
+function forwardAdmitted(input: ForwardInput, chosen: Upstream | undefined): void {
+  const prepared = prepareUpstreamRequest(input, chosen);
   if (prepared === undefined) return;
   const { ctx, route, snapshot } = input;
   const { upstream, target, request } = prepared;

@@ -19,9 +19,10 @@ export interface PreparedRequest {
  * forwarding and identity headers applied). Shared by the HTTP and WebSocket forwarders so both
  * send exactly the same thing. No available target → 503 sent, undefined returned.
  */
-export function prepareUpstreamRequest(input: ForwardInput): PreparedRequest | undefined {
+export function prepareUpstreamRequest(input: ForwardInput, chosen?: Upstream): PreparedRequest | undefined {
   const { ctx, route, snapshot, listener } = input;
-  const upstream = route.pickUpstream();
+  // Admission (forward()) may already have chosen the upstream of a split route.
+  const upstream = chosen ?? route.pickUpstream();
   const target = upstream.pick(ctx);
   if (target === undefined) {
     upstream.series?.error(NO_TARGET);

@@ -4,6 +4,7 @@ import type { PluginChain } from '../plugins/chain.ts';
 import type { PathRewriter, RouteTable } from '../router/types.ts';
 import type { RetryPolicy } from '../upstream/retry.ts';
 import type { Upstream } from '../upstream/upstream.ts';
+import type { AdmissionGate } from '../upstream/resilience/admission.ts';
 import type { RouteInfo } from './context.ts';
 
 /** A route compiled for the hot path: everything a request needs, resolved ahead of time. */
@@ -26,6 +27,8 @@ export interface CompiledRoute {
   readonly series: RouteSeries | undefined;
   /** WebSocket tunnel policy; undefined when the route refuses upgrades (`websocket.enabled: false`). */
   readonly websocket: WebSocketPolicy | undefined;
+  /** Breaker / concurrency-limit / shedding gate run at the start of forward(); undefined when nothing applies. */
+  readonly admission: AdmissionGate | undefined;
 }
 
 export interface WebSocketPolicy {

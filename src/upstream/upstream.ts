@@ -9,6 +9,7 @@ import { compileHashKey, type HashKeyExtractor } from './balancer/hash-key.ts';
 import type { Balancer, BalancerTarget } from './balancer/types.ts';
 import type { PoolCache } from './pool-cache.ts';
 import type { HealthRegistry, TargetState } from './target-state.ts';
+import type { UpstreamGuard } from './resilience/guards.ts';
 
 /** One target of an upstream: its address, its balancer state and its connection pool. */
 export class Target implements BalancerTarget {
@@ -60,6 +61,8 @@ export class Upstream {
   readonly preserveHost: boolean;
   /** Metric series bound at compile time (undefined when metrics are off). */
   series: UpstreamSeries | undefined;
+  /** Circuit breakers and concurrency limit (long-lived, shared across snapshots); undefined when none configured. */
+  resilience: UpstreamGuard | undefined;
   readonly #balancer: Balancer<Target>;
   readonly #hashKey: HashKeyExtractor | undefined;
 

@@ -3,6 +3,14 @@ import type { Upstream } from '../../upstream/upstream.ts';
 import type { ControlPlane, TargetLoad } from '../control-plane.ts';
 import { defineAdminRoute, type AdminRoute } from '../http/types.ts';
 import { conflict, notFound, problem } from './common.ts';
+import type { CircuitBreaker } from '../../upstream/resilience/circuit-breaker.ts';
+
+/** A breaker as the admin API shows it (this process's view; each worker keeps its own). */
+function circuitView(b: CircuitBreaker | undefined) {
+  if (b === undefined) return null;
+  return { state: b.state, forced: b.forced ?? null, retryAfterMs: Math.ceil(b.retryAfterMs()), window: b.window() };
+}
+
 
 /** An upstream with its targets' runtime state; `load` is the whole instance's (every worker). */
 function upstreamView(plane: ControlPlane, upstream: Upstream, load: Map<string, TargetLoad>) {
@@ -19,8 +27,12 @@ function upstreamView(plane: ControlPlane, upstream: Upstream, load: Map<string,
         health: healthView(plane, upstream.name, t.id, l?.ejected ?? 0),
         registered: plane.overlay.isRegistered(upstream.name, t.id),
         pool: l?.pool ?? null,
+        circuit: circuitView(upstream.resilience?.targets.get(t.id)?.breaker),
       };
     }),
+    circuit: circuitView(upstream.resilience?.breaker),
+    limits:
+      upstream.resilience?.limiter === undefined ? null : { inflight: upstream.resilience.limiter.inflight, queued: upstream.resilience.limiter.queued, ...upstream.resilience.limiter.settings },
   };
 }
 
@@ -114,6 +126,27 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
         const url = new URL(ctx.body.url).href;
         if (!upstream.targets.some((t) => t.id === url)) notFound(`target ${url} of upstream "${upstream.name}"`);
         await plane.setTargetHealth(upstream.name, url, ctx.body.state);
+        return { body: await viewOf(plane, upstream) };
+      },
+    }),
+    defineAdminRoute({
+      method: 'PUT',
+      path: '/admin/upstreams/:name/circuit',
+      role: 'operator',
+      summary: 'Force the upstream\'s circuit breaker (or one target\'s, with `target`) open or closed; auto returns it to automatic operation',
+      tags: ['upstreams'],
+      body: Type.Object(
+        { state: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('auto')]), target: Type.Optional(Type.String({ pattern: '^(https?|h2c)://' })) },
+        { additionalProperties: false },
+      ),
+      action: 'upstream.circuit',
+      async handler(ctx) {
+        const upstream = findUpstream(plane, ctx.params.name!);
+        const guard = upstream.resilience;
+        if (guard?.breaker === undefined) conflict(`upstream "${upstream.name}" has no circuit breaker in this process (none configured, or multi-process mode where each worker keeps its own)`);
+        const target = ctx.body.target === undefined ? undefined : new URL(ctx.body.target).href;
+        if (target !== undefined && !guard.targets.has(target)) notFound(`target breaker ${target} of upstream "${upstream.name}"`);
+        guard.force(ctx.body.state === 'auto' ? undefined : ctx.body.state, target);
         return { body: await viewOf(plane, upstream) };
       },
     }),

@@ -4,6 +4,7 @@ import { ListenerSchema } from './listener.ts';
 import { ObservabilitySchema } from './observability.ts';
 import { RouteSchema } from './route.ts';
 import { UpstreamSchema } from './upstream.ts';
+import { OverloadSchema } from './resilience.ts';
 
 export const ConsumerSchema = Type.Object(
   {
@@ -96,6 +97,7 @@ export const ConfigSchema = Type.Object(
     admin: Type.Optional(AdminSchema),
     observability: Type.Optional(ObservabilitySchema),
     shutdown: Type.Optional(ShutdownSchema),
+    overload: Type.Optional(OverloadSchema),
     workers: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], {
         description: 'Processes serving traffic on the same ports (auto: one per core); read at start, `--workers` wins; changing it needs a restart',

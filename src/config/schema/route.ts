@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { duration, name, pluginMap, size } from './common.ts';
+import { FallbackSchema, PriorityClassSchema, RouteLimitsSchema } from './resilience.ts';
 
 /** Header or query predicate: exactly one of `exact`, `regex`, `present`. */
 export const ValuePredicateSchema = Type.Object(
@@ -127,6 +128,9 @@ export const RouteSchema = Type.Object(
     maxBodySize: Type.Optional(size({ description: 'Overrides the listener maxBodySize for this route' })),
     retry: Type.Optional(RouteRetrySchema),
     websocket: Type.Optional(RouteWebSocketSchema),
+    limits: Type.Optional(RouteLimitsSchema),
+    priorityClass: Type.Optional(PriorityClassSchema),
+    fallback: Type.Optional(FallbackSchema),
     plugins: Type.Optional(pluginMap()),
   },
   { additionalProperties: false },

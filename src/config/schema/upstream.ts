@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { duration, name, secret } from './common.ts';
+import { CircuitBreakerSchema, UpstreamLimitsSchema } from './resilience.ts';
 
 export const TargetSchema = Type.Object(
   {
@@ -171,6 +172,8 @@ export const UpstreamSchema = Type.Object(
     panicThreshold: Type.Optional(
       percent({ default: 50, description: 'When fewer than this percentage of targets are healthy (checks, ejection), route to all targets not forced down or drained (0 = never)' }),
     ),
+    circuitBreaker: Type.Optional(CircuitBreakerSchema),
+    limits: Type.Optional(UpstreamLimitsSchema),
   },
   { additionalProperties: false },
 );
