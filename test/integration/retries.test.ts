@@ -73,8 +73,10 @@ describe('retries', () => {
     failing = await counting(503);
     gw = await startGateway({
       upstreams: [
-        { name: 'half-dead', targets: [{ url: dead }, { url: echo.url }] },
-        { name: 'half-503', targets: [{ url: failing.url }, { url: echo.url }] },
+        // Outlier ejection (on by default) would take the bad target out after 5 failures; these
+        // tests are about retries, so every request must still meet it.
+        { name: 'half-dead', targets: [{ url: dead }, { url: echo.url }], outlierDetection: { enabled: false } },
+        { name: 'half-503', targets: [{ url: failing.url }, { url: echo.url }], outlierDetection: { enabled: false } },
       ],
       routes: [
         // No retry policy: the default (one retry on another target when the connection failed).
