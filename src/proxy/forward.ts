@@ -122,8 +122,9 @@ class Exchange implements AttemptListener {
     let contentLength = withBody && declared !== undefined ? Number(declared) : null;
     if (this.codec !== undefined) ({ body, length: contentLength } = this.codec.requestBody(body, contentLength));
     const policy = this.#policy;
-    // Keep a copy only when a retry could use it: a declared length over the limit would never fit.
-    if (body !== null && policy.attempts > 0 && policy.maxReplayBody > 0 && (contentLength === null || contentLength <= policy.maxReplayBody)) {
+    // Keep a copy only when a retry could use it: a declared length over the limit would never fit,
+    // and a policy that only retries unsent requests resends a body nobody has read yet.
+    if (body !== null && policy.attempts > 0 && policy.resendsSent && policy.maxReplayBody > 0 && (contentLength === null || contentLength <= policy.maxReplayBody)) {
       this.#replay = new ReplayBody(body, policy.maxReplayBody);
     }
     this.#withBody = body !== null;
@@ -200,7 +201,9 @@ class Exchange implements AttemptListener {
 
   /** Whether the request may be sent again once it reached the upstream: method allowed (body checked apart). */
   private bodyReplayable(): boolean {
-    return !this.#withBody || this.#replay?.replayable === true;
+    if (!this.#withBody) return true;
+    // Without a copy, only a body no attempt has read from can go to the next one.
+    return this.#replay !== undefined ? this.#replay.replayable : this.#body?.readableDidRead === false;
   }
 
   /**

@@ -38,6 +38,12 @@ export interface RetryPolicy {
   readonly budgetMinConcurrency: number;
   /** Request bodies up to this many bytes are buffered for a retry (0: bodies are never replayed). */
   readonly maxReplayBody: number;
+  /**
+   * Whether a request that reached the upstream may be sent again (a condition other than a
+   * connect failure). Without it only unsent requests are retried, whose body nobody read yet: no
+   * copy of the body is needed.
+   */
+  readonly resendsSent: boolean;
   /** Never retry on the target that just failed (the default policy: a single-target upstream is not retried). */
   readonly otherTargetOnly: boolean;
 }
@@ -63,6 +69,7 @@ export function compileRetry(config: RouteRetryConfig | undefined): RetryPolicy 
     budgetRatio: c.budget?.ratio ?? 0.2,
     budgetMinConcurrency: c.budget?.minConcurrency ?? 3,
     maxReplayBody: parseSize(c.maxReplayBody ?? '64kb'),
+    resendsSent: (conditions & ~Cond.Connect) !== 0 || grpc.size > 0,
     otherTargetOnly: false,
   };
 }
