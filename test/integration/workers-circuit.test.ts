@@ -67,11 +67,9 @@ describe('circuit breakers with --workers 2 (forced from the primary\'s admin AP
       }),
     );
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sluice-workers-circuit-'));
-    file = join(dir, 'sluice.yaml');
-    upstream = await startUpstream((req, res) => res.end(`ok ${req.url}`));
-    await writeFile(
+  /** `window`: the breaker's window (a new window length builds new breakers in the workers on reload). */
+  const writeConfig = (window: string) =>
+    writeFile(
       file,
       [
         'listeners: [{ name: public, host: 127.0.0.1, port: 0 }]',
@@ -80,7 +78,7 @@ describe('circuit breakers with --workers 2 (forced from the primary\'s admin AP
         'observability: { accessLog: false }',
         'upstreams:',
         // Thresholds no test traffic reaches: only the operator moves this breaker.
-        `  - { name: app, targets: [{ url: "${upstream.url}" }], circuitBreaker: { minRequests: 1000, openDuration: 30s } }`,
+        `  - { name: app, targets: [{ url: "${upstream.url}" }], circuitBreaker: { window: ${window}, minRequests: 1000, openDuration: 30s } }`,
         `  - { name: plain, targets: [{ url: "${upstream.url}" }] }`,
         'routes:',
         '  - { name: api, match: { paths: ["/api/*"] }, upstream: app }',
@@ -88,6 +86,12 @@ describe('circuit breakers with --workers 2 (forced from the primary\'s admin AP
         '',
       ].join('\n'),
     );
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sluice-workers-circuit-'));
+    file = join(dir, 'sluice.yaml');
+    upstream = await startUpstream((req, res) => res.end(`ok ${req.url}`));
+    await writeConfig('10s');
     const cli = await startCli(['start', '-c', file, '--no-watch', '--workers', '2'], {}, /"msg":"workers started"/);
     child = cli.child;
     const out = cli.output();
@@ -116,7 +120,7 @@ describe('circuit breakers with --workers 2 (forced from the primary\'s admin AP
     assert.equal((await admin('/admin/upstreams/app/circuit', 'PUT', { state: 'half-open' })).status, 400);
   });
 
-  it('a circuit forced open refuses requests in every worker, a replacement worker included; auto restores it', async () => {
+  it('a circuit forced open refuses requests in every worker, a replacement worker and a new config version included; auto restores it', async () => {
     const put = await admin('/admin/upstreams/app/circuit', 'PUT', { state: 'open' });
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.equal(put.body.circuit.state, 'open');
@@ -139,6 +143,13 @@ describe('circuit breakers with --workers 2 (forced from the primary\'s admin AP
     assert.deepEqual(afterCrash.byWorker, { open: 2, 'half-open': 0, closed: 0 });
     assert.equal(afterCrash.workers, 2);
     assert.deepEqual(await outcomes('/api/x', 12), Array(12).fill('503 SLUICE_ERR_CIRCUIT_OPEN'));
+
+    // A new config version whose window length builds new breakers in the workers: still forced open.
+    await writeConfig('20s');
+    child!.kill('SIGHUP');
+    await until('every worker on version 2', async () => ((await workers()).every((w) => w.version === 2) ? true : undefined));
+    assert.deepEqual((await upstreams()).get('app')!.circuit!.byWorker, { open: 2, 'half-open': 0, closed: 0 });
+    assert.deepEqual(await outcomes('/api/x', 8), Array(8).fill('503 SLUICE_ERR_CIRCUIT_OPEN'));
 
     const auto = await admin('/admin/upstreams/app/circuit', 'PUT', { state: 'auto' });
     assert.equal(auto.status, 200);
