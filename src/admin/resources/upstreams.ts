@@ -144,13 +144,12 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
         const upstream = findUpstream(plane, ctx.params.name!);
         const target = ctx.body.target === undefined ? undefined : new URL(ctx.body.target).href;
         const state = ctx.body.state === 'auto' ? undefined : ctx.body.state;
-        const forceInWorkers = plane.data.forceCircuit;
-        if (forceInWorkers !== undefined) {
+        if (plane.data.forceCircuit !== undefined) {
           // Multi-process: the workers own the breakers; the config in force says which exist.
           const config = plane.current().config.upstreams?.find((u) => u.name === upstream.name)?.circuitBreaker;
           if (config === undefined) conflict(`upstream "${upstream.name}" has no circuit breaker configured`);
           if (target !== undefined && (config.perTarget === false || !upstream.targets.some((t) => t.id === target))) notFound(`target breaker ${target} of upstream "${upstream.name}"`);
-          await forceInWorkers.call(plane.data, upstream.name, target, ctx.body.state);
+          await plane.data.forceCircuit(upstream.name, target, ctx.body.state);
           return { body: await viewOf(plane, upstream) };
         }
         const guard = upstream.resilience;
