@@ -11,6 +11,7 @@ import type { Snapshot } from '../runtime/snapshot.ts';
 import type { HealthOverride, OverlayState, TargetOverlay } from '../upstream/target-overlay.ts';
 import type { ActiveHealth, HealthRegistry } from '../upstream/target-state.ts';
 import type { AuditLog } from './audit-log.ts';
+import type { ClusterResilience, ForcedCircuit } from '../cluster/circuits.ts';
 
 export interface ListenerConnections {
   listener: string;
@@ -51,6 +52,13 @@ export interface DataPlaneView {
   /** Pass a health override on to where traffic is served (the local snapshot is already updated). */
   setHealth(upstream: string, url: string, state: HealthOverride | 'auto'): Promise<void>;
   workers(): WorkerStatus[];
+  /**
+   * Multi-process only (the workers own the breakers and limiters): their state merged over the
+   * workers. Absent in single-process mode, where the snapshot's own guards are read.
+   */
+  resilience?(): Promise<ClusterResilience>;
+  /** Multi-process only: force a circuit in every worker, remembered for replacements and later configs. */
+  forceCircuit?(upstream: string, target: string | undefined, state: ForcedCircuit | 'auto'): Promise<void>;
 }
 
 /** Effective log levels: the root logger's and each module's. */
@@ -66,6 +74,8 @@ export interface AppliedUpdate {
   health: Record<string, HealthOverride>;
   /** Active health check results (checks run in the primary), keyed `${upstream} ${url}`. */
   activeHealth?: Record<string, ActiveHealth>;
+  /** Circuits forced by the operator (multi-process: the primary remembers them), keyed by circuitKey(). */
+  circuits?: Record<string, ForcedCircuit>;
   /** The primary's effective log levels (config plus runtime overrides): workers take exactly these. */
   logLevels?: LogLevelsState;
 }

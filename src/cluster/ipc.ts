@@ -2,6 +2,7 @@ import type { Worker } from 'node:cluster';
 import type { AppliedUpdate, LogLevelsState } from '../admin/control-plane.ts';
 import type { HealthOverride } from '../upstream/target-overlay.ts';
 import type { ActiveHealth } from '../upstream/target-state.ts';
+import type { ForcedCircuit } from './circuits.ts';
 
 /** What the primary asks a worker for; answers come as `reply` messages with the same id. */
 export type WorkerRequest =
@@ -10,7 +11,9 @@ export type WorkerRequest =
   /** Active health check results from the primary (the only process that runs checks). */
   | { type: 'active-health'; states: Record<string, ActiveHealth> }
   | { type: 'log-levels'; levels: LogLevelsState }
-  | { type: 'query'; what: 'connections' | 'targets' | 'summary' | 'metrics' };
+  /** Force the upstream's circuit breaker (or one target's); auto returns it to automatic operation. */
+  | { type: 'circuit'; upstream: string; target?: string; state: ForcedCircuit | 'auto' }
+  | { type: 'query'; what: 'connections' | 'targets' | 'summary' | 'metrics' | 'resilience' };
 
 export type PrimaryMessage = (WorkerRequest & { id: number }) | { type: 'stop'; deadlineMs: number };
 

@@ -5,6 +5,7 @@ import type { AppliedUpdate, ListenerConnections, LogLevelsState, RemoteDataPlan
 import { RequestSummary, type SerializedSummary, type SummarySnapshot } from '../observability/summary.ts';
 import type { HealthOverride } from '../upstream/target-overlay.ts';
 import type { ActiveHealth } from '../upstream/target-state.ts';
+import { configuredCircuits, circuitKey, mergeResilience, type ClusterResilience, type ForcedCircuit, type ResilienceReport } from './circuits.ts';
 import { isWorkerMessage, RequestTracker, type WorkerRequest } from './ipc.ts';
 
 const START_TIMEOUT_MS = 30_000;
@@ -39,6 +40,8 @@ export class WorkerPool implements RemoteDataPlane {
   readonly #requests = new RequestTracker();
   readonly #hello = new Map<number, () => void>();
   #current: AppliedUpdate | undefined;
+  /** Circuits the operator forced, by circuitKey(): every worker gets them with each config it applies. */
+  readonly #circuits = new Map<string, ForcedCircuit>();
   #started = false;
   #stopping = false;
   #lastFork = 0;
@@ -87,7 +90,9 @@ export class WorkerPool implements RemoteDataPlane {
   }
 
   async #apply(slot: Slot, update: AppliedUpdate, timeoutMs: number): Promise<void> {
-    await this.#requests.request(slot.worker, { type: 'apply', baseDir: this.options.baseDir, ...update }, timeoutMs);
+    // The forced circuits as they are now (a replacement worker gets the ones forced since the config applied).
+    const circuits = Object.fromEntries(this.#circuits);
+    await this.#requests.request(slot.worker, { type: 'apply', baseDir: this.options.baseDir, ...update, circuits }, timeoutMs);
     slot.version = Math.max(slot.version, update.version);
   }
 
@@ -117,6 +122,9 @@ export class WorkerPool implements RemoteDataPlane {
 
   async applied(update: AppliedUpdate): Promise<void> {
     this.#current = update;
+    // A breaker the config no longer has (upstream, target or circuitBreaker removed) forgets its forced state.
+    const configured = configuredCircuits(update.document);
+    for (const key of [...this.#circuits.keys()]) if (!configured.has(key)) this.#circuits.delete(key);
     await Promise.all(
       this.#live().map((slot) =>
         this.#apply(slot, update, APPLY_TIMEOUT_MS).catch((error: unknown) =>
@@ -134,6 +142,17 @@ export class WorkerPool implements RemoteDataPlane {
 
   async setHealth(upstream: string, url: string, state: HealthOverride | 'auto'): Promise<void> {
     await this.#ask({ type: 'health', upstream, url, state }, APPLY_TIMEOUT_MS);
+  }
+
+  async forceCircuit(upstream: string, target: string | undefined, state: ForcedCircuit | 'auto'): Promise<void> {
+    const key = circuitKey(upstream, target);
+    if (state === 'auto') this.#circuits.delete(key);
+    else this.#circuits.set(key, state);
+    await this.#ask({ type: 'circuit', upstream, ...(target === undefined ? {} : { target }), state }, APPLY_TIMEOUT_MS);
+  }
+
+  async resilience(): Promise<ClusterResilience> {
+    return mergeResilience(await this.#ask<ResilienceReport>({ type: 'query', what: 'resilience' }, QUERY_TIMEOUT_MS), this.#circuits);
   }
 
   async activeHealth(states: Record<string, ActiveHealth>): Promise<void> {

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { createGateway, type Gateway } from '../gateway.ts';
 import { createLogger, flushLogger } from '../observability/logger.ts';
 import type { AppliedUpdate } from '../admin/control-plane.ts';
+import { applyForcedCircuits, localResilience } from './circuits.ts';
 import type { PrimaryMessage, WorkerMessage, WorkerRequest } from './ipc.ts';
 
 const noop = (): void => undefined;
@@ -63,6 +64,7 @@ class WorkerProcess {
       if (request.what === 'connections') return gateway?.local.connections() ?? [];
       if (request.what === 'targets') return gateway?.local.targetLoad() ?? [];
       if (request.what === 'metrics') return gateway?.local.exportMetrics() ?? [];
+      if (request.what === 'resilience') return localResilience(gateway?.current().upstreams.values() ?? []);
       return gateway?.local.exportSummary() ?? null;
     }
     if (request.type === 'log-levels') {
@@ -71,6 +73,12 @@ class WorkerProcess {
     }
     if (request.type === 'health' || request.type === 'active-health') {
       if (gateway !== undefined) applyHealthMessage(gateway, request);
+      return undefined;
+    }
+    if (request.type === 'circuit') {
+      // The guard outlives snapshots: forcing it through the current one holds for later ones too.
+      const guard = gateway?.current().upstreams.get(request.upstream)?.resilience;
+      guard?.force(request.state === 'auto' ? undefined : request.state, request.target);
       return undefined;
     }
     return this.#apply(request);
@@ -83,6 +91,7 @@ class WorkerProcess {
       const created = await createGateway(document, { baseDir: request.baseDir, logBindings: this.#bindings, activeHealthChecks: false });
       // The primary's check results before the first request (not "unknown" for a moment).
       applyHealth(created, request);
+      applyForcedCircuits(created.current().upstreams.values(), request.circuits ?? {});
       await created.start();
       this.#gateway = created;
     } else {
@@ -90,6 +99,7 @@ class WorkerProcess {
       if (!outcome.ok) throw new Error(`config rejected: ${outcome.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
     }
     applyHealth(this.#gateway, request);
+    applyForcedCircuits(this.#gateway.current().upstreams.values(), request.circuits ?? {});
     if (request.logLevels !== undefined) this.#gateway.logging.forceLevels(request.logLevels);
     return { version: request.version };
   }

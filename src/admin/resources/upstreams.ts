@@ -3,17 +3,17 @@ import type { Upstream } from '../../upstream/upstream.ts';
 import type { ControlPlane, TargetLoad } from '../control-plane.ts';
 import { defineAdminRoute, type AdminRoute } from '../http/types.ts';
 import { conflict, notFound, problem } from './common.ts';
-import type { CircuitBreaker } from '../../upstream/resilience/circuit-breaker.ts';
+import { circuitKey, circuitView, limitsView, type ClusterResilience } from '../../cluster/circuits.ts';
 
-/** A breaker as the admin API shows it (this process's view; each worker keeps its own). */
-function circuitView(b: CircuitBreaker | undefined) {
-  if (b === undefined) return null;
-  return { state: b.state, forced: b.forced ?? null, retryAfterMs: Math.ceil(b.retryAfterMs()), window: b.window() };
-}
-
-
-/** An upstream with its targets' runtime state; `load` is the whole instance's (every worker). */
-function upstreamView(plane: ControlPlane, upstream: Upstream, load: Map<string, TargetLoad>) {
+/**
+ * An upstream with its targets' runtime state; `load` is the whole instance's (every worker).
+ * Breakers and limits: this process's own, or (multi-process, `cluster`) merged over the workers.
+ */
+function upstreamView(plane: ControlPlane, upstream: Upstream, load: Map<string, TargetLoad>, cluster: ClusterResilience | undefined) {
+  const circuit = (target?: string) =>
+    cluster === undefined
+      ? circuitView(target === undefined ? upstream.resilience?.breaker : upstream.resilience?.targets.get(target)?.breaker)
+      : (cluster.circuits.get(circuitKey(upstream.name, target)) ?? null);
   return {
     name: upstream.name,
     targets: upstream.targets.map((t) => {
@@ -27,12 +27,11 @@ function upstreamView(plane: ControlPlane, upstream: Upstream, load: Map<string,
         health: healthView(plane, upstream.name, t.id, l?.ejected ?? 0),
         registered: plane.overlay.isRegistered(upstream.name, t.id),
         pool: l?.pool ?? null,
-        circuit: circuitView(upstream.resilience?.targets.get(t.id)?.breaker),
+        circuit: circuit(t.id),
       };
     }),
-    circuit: circuitView(upstream.resilience?.breaker),
-    limits:
-      upstream.resilience?.limiter === undefined ? null : { inflight: upstream.resilience.limiter.inflight, queued: upstream.resilience.limiter.queued, ...upstream.resilience.limiter.settings },
+    circuit: circuit(),
+    limits: cluster === undefined ? limitsView(upstream) : (cluster.limits.get(upstream.name) ?? null),
   };
 }
 
@@ -48,7 +47,8 @@ function healthView(plane: ControlPlane, upstream: string, url: string, ejectedI
 }
 
 async function viewOf(plane: ControlPlane, upstream: Upstream) {
-  return upstreamView(plane, upstream, await plane.data.targetLoad());
+  const [load, cluster] = await Promise.all([plane.data.targetLoad(), plane.data.resilience?.()]);
+  return upstreamView(plane, upstream, load, cluster);
 }
 
 function findUpstream(plane: ControlPlane, name: string): Upstream {
@@ -71,8 +71,8 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
       summary: 'Upstreams with their targets: availability, in-flight requests, health overrides, pool stats',
       tags: ['upstreams'],
       async handler() {
-        const load = await plane.data.targetLoad();
-        return { body: { upstreams: [...plane.current().upstreams.values()].map((u) => upstreamView(plane, u, load)) } };
+        const [load, cluster] = await Promise.all([plane.data.targetLoad(), plane.data.resilience?.()]);
+        return { body: { upstreams: [...plane.current().upstreams.values()].map((u) => upstreamView(plane, u, load, cluster)) } };
       },
     }),
     defineAdminRoute({
@@ -142,11 +142,20 @@ export function upstreamAdminRoutes(plane: ControlPlane): AdminRoute[] {
       action: 'upstream.circuit',
       async handler(ctx) {
         const upstream = findUpstream(plane, ctx.params.name!);
-        const guard = upstream.resilience;
-        if (guard?.breaker === undefined) conflict(`upstream "${upstream.name}" has no circuit breaker in this process (none configured, or multi-process mode where each worker keeps its own)`);
         const target = ctx.body.target === undefined ? undefined : new URL(ctx.body.target).href;
+        const state = ctx.body.state === 'auto' ? undefined : ctx.body.state;
+        if (plane.data.forceCircuit !== undefined) {
+          // Multi-process: the workers own the breakers; the config in force says which exist.
+          const config = plane.current().config.upstreams?.find((u) => u.name === upstream.name)?.circuitBreaker;
+          if (config === undefined) conflict(`upstream "${upstream.name}" has no circuit breaker configured`);
+          if (target !== undefined && (config.perTarget === false || !upstream.targets.some((t) => t.id === target))) notFound(`target breaker ${target} of upstream "${upstream.name}"`);
+          await plane.data.forceCircuit(upstream.name, target, ctx.body.state);
+          return { body: await viewOf(plane, upstream) };
+        }
+        const guard = upstream.resilience;
+        if (guard?.breaker === undefined) conflict(`upstream "${upstream.name}" has no circuit breaker configured`);
         if (target !== undefined && !guard.targets.has(target)) notFound(`target breaker ${target} of upstream "${upstream.name}"`);
-        guard.force(ctx.body.state === 'auto' ? undefined : ctx.body.state, target);
+        guard.force(state, target);
         return { body: await viewOf(plane, upstream) };
       },
     }),
