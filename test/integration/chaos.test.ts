@@ -13,11 +13,8 @@ import { ok, startTimedLoad, timedGet, type Sample } from '../helpers/timed-load
  */
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
-// CONFIG BLOCKS — one per scenario. Written against the issue text while the health, breaker
-// and retry parts were being built in parallel: THE INTEGRATOR MUST CHECK/ADAPT THESE KEYS AFTER
-// THE MERGE (schema: src/config/schema/upstream.ts, route.ts, resilience.ts). `upstream` is
-// merged into the upstream config, `route` into the route config. Checked before hand-off in a
-// scratch merge of feat-health + feat-retry + feat-breaker: all five scenarios passed unchanged.
+// CONFIG BLOCKS — one per scenario, in the schema's keys (src/config/schema/upstream.ts,
+// route.ts, resilience.ts). `upstream` is merged into the upstream config, `route` into the route.
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
 /** (a) No explicit policy: the *Defaults* section (outlier ejection, retry of connect failures on another target, re-admission). */
