@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
 import { ok, startTimedLoad, timedGet, type Sample } from '../helpers/timed-load.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /**
  * Chaos scenarios of issue 6: real upstreams behind fault-injecting TCP proxies (test/helpers/
@@ -61,13 +62,6 @@ const SHEDDING = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A real upstream behind its own fault proxy; counts what it receives. Behaviour is switchable. */
 interface Backend {

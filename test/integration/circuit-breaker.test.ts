@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseMetrics, promtoolCheck, promtoolInstalled, sumOf } from '../helpers/prom.ts';
 import { request, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
+import { until } from '../helpers/wait.ts';
 
 const TOKENS = { viewer: 'viewer-token-1', operator: 'operator-token-1' };
 
@@ -20,15 +21,6 @@ async function switchable(name: string) {
   return { state, server };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('circuit breakers', () => {
   let gw: TestGateway;

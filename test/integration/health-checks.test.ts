@@ -10,6 +10,7 @@ import { startCli, stopCli } from '../helpers/cli.ts';
 import { deserializeReply, EchoClient, echoService, serializeRequest, type EchoReply, type EchoRequest } from '../helpers/grpc.ts';
 import { parseMetrics, sumOf } from '../helpers/prom.ts';
 import { request, startGateway, startUpstream, type TestGateway, type TestServer } from '../helpers/servers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const TOKEN = 'operator-token-health';
 
@@ -32,13 +33,6 @@ async function backend(name: string) {
   return { name, server, state, url: server.url };
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('active health checks', () => {
   const backs: Array<Awaited<ReturnType<typeof backend>>> = [];

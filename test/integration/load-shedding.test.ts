@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../src/plugins/types.ts';
 import { parseMetrics, sumOf } from '../helpers/prom.ts';
 import { request, startGateway, startUpstream, type SimpleResponse, type TestGateway, type TestServer } from '../helpers/servers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** An upstream that holds every request until the test lets them go. */
 async function holding() {
@@ -32,13 +33,6 @@ async function holding() {
   };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const codeOf = (r: SimpleResponse) => (JSON.parse(r.body) as { code: string }).code;
 
@@ -90,7 +84,7 @@ describe('concurrency limits, queueing and load shedding', () => {
 
   it('a saturated route answers 503 at once while in-limit requests succeed and another route keeps serving', async () => {
     const inLimit = [request(`${gw.url}/limited`), request(`${gw.url}/limited`)];
-    await until('two requests at the upstream', () => slow.held === 2);
+    await waitFor('two requests at the upstream', () => slow.held === 2);
     const over = await request(`${gw.url}/limited`);
     assert.equal(over.status, 503);
     assert.equal(codeOf(over), 'SLUICE_ERR_ROUTE_OVERLOADED');
@@ -100,25 +94,25 @@ describe('concurrency limits, queueing and load shedding', () => {
     for (const r of await Promise.all(inLimit)) assert.equal(r.status, 200);
     // The slots came back.
     const again = request(`${gw.url}/limited`);
-    await until('the next request at the upstream', () => slow.held === 1);
+    await waitFor('the next request at the upstream', () => slow.held === 1);
     slow.releaseAll();
     assert.equal((await again).status, 200);
   });
 
   it('a queued request is served when a slot frees; one that waits too long gets 503', async () => {
     const first = request(`${gw.url}/waits`);
-    await until('first request held', () => slow.held === 1);
+    await waitFor('first request held', () => slow.held === 1);
     const second = request(`${gw.url}/waits`);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(slow.held, 1, 'the second waits in the gateway queue');
     slow.releaseAll();
-    await until('the queued request at the upstream', () => slow.held === 1);
+    await waitFor('the queued request at the upstream', () => slow.held === 1);
     slow.releaseAll();
     assert.equal((await first).status, 200);
     assert.equal((await second).status, 200);
 
     const holder = request(`${gw.url}/queued`);
-    await until('holder at the upstream', () => slow.held === 1);
+    await waitFor('holder at the upstream', () => slow.held === 1);
     const timedOut = await request(`${gw.url}/queued`);
     assert.equal(timedOut.status, 503);
     assert.equal(codeOf(timedOut), 'SLUICE_ERR_ROUTE_OVERLOADED');
@@ -133,7 +127,7 @@ describe('concurrency limits, queueing and load shedding', () => {
 
   it('an upstream concurrency limit answers 503 SLUICE_ERR_UPSTREAM_OVERLOADED for the overflow', async () => {
     const inLimit = request(`${gw.url}/up`);
-    await until('one request at the upstream', () => slow.held === 1);
+    await waitFor('one request at the upstream', () => slow.held === 1);
     const over = await request(`${gw.url}/up`);
     assert.equal(over.status, 503);
     assert.equal(codeOf(over), 'SLUICE_ERR_UPSTREAM_OVERLOADED');
@@ -144,16 +138,16 @@ describe('concurrency limits, queueing and load shedding', () => {
   it('a client that gives up while queued frees its place and every slot it held', async () => {
     const admin = `http://127.0.0.1:${gw.gateway.adminAddress()!.port}`;
     const holder = request(`${gw.url}/both`);
-    await until('holder at the upstream', () => slow.held === 1);
+    await waitFor('holder at the upstream', () => slow.held === 1);
     // Holds a route slot, waits for the upstream slot, then goes away.
     const quitter = http.get(`${gw.url}/both`, { agent: false });
     quitter.on('error', () => {});
-    await until('one request queued for the upstream', async () => {
+    await waitFor('one request queued for the upstream', async () => {
       const m = parseMetrics((await request(`${admin}/metrics`)).body);
       return sumOf(m, 'sluice_admission_queue_depth', { scope: 'upstream', name: 'slow-queued' }) === 1;
     });
     quitter.destroy();
-    await until('the queue emptied', async () => {
+    await waitFor('the queue emptied', async () => {
       const m = parseMetrics((await request(`${admin}/metrics`)).body);
       return sumOf(m, 'sluice_admission_queue_depth', { scope: 'upstream', name: 'slow-queued' }) === 0 && sumOf(m, 'sluice_admission_inflight', { scope: 'route', name: 'both' }) === 1;
     });
@@ -163,14 +157,14 @@ describe('concurrency limits, queueing and load shedding', () => {
     assert.equal(sumOf(m, 'sluice_admission_inflight', { scope: 'upstream', name: 'slow-queued' }), 0);
     assert.equal(sumOf(m, 'sluice_admission_inflight', { scope: 'route', name: 'both' }), 0);
     const next = request(`${gw.url}/both`);
-    await until('the next request at the upstream', () => slow.held === 1);
+    await waitFor('the next request at the upstream', () => slow.held === 1);
     slow.releaseAll();
     assert.equal((await next).status, 200);
   });
 
   it('under pressure critical requests get through while low-priority ones are shed', async () => {
     const busy = request(`${gw.url}/prio`);
-    await until('the slot taken', () => slow.held === 1);
+    await waitFor('the slot taken', () => slow.held === 1);
     const low = request(`${gw.url}/prio`, { headers: { 'x-priority': 'low' } });
     await new Promise((r) => setTimeout(r, 100));
     const critical = request(`${gw.url}/prio`, { headers: { 'x-priority': 'critical' } });
@@ -180,7 +174,7 @@ describe('concurrency limits, queueing and load shedding', () => {
     const lowAgain = await request(`${gw.url}/prio`, { headers: { 'x-priority': 'low' } });
     assert.equal(lowAgain.status, 503, 'a full queue refuses a low arrival');
     slow.releaseAll();
-    await until('the critical request at the upstream', () => slow.held === 1);
+    await waitFor('the critical request at the upstream', () => slow.held === 1);
     slow.releaseAll();
     assert.equal((await busy).status, 200);
     const served = await critical;
@@ -231,7 +225,7 @@ describe('global overload protection', () => {
   });
 
   it('sheds low-priority traffic with 503 SLUICE_ERR_OVERLOADED and still serves critical traffic', async () => {
-    await until('overload detected', async () => (await request(`${gw.url}/x`)).status === 503);
+    await waitFor('overload detected', async () => (await request(`${gw.url}/x`)).status === 503);
     const low = await request(`${gw.url}/x`, { headers: { 'x-class': 'batch' } });
     assert.equal(low.status, 503);
     assert.equal(codeOf(low), 'SLUICE_ERR_OVERLOADED');

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { parseMetrics, sumOf } from '../helpers/prom.ts';
 import { request, startGateway, type TestGateway } from '../helpers/servers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** An upstream that can be stopped (connection refused) and started again on the same port. */
 async function flappy(name: string) {
@@ -34,13 +35,6 @@ async function flappy(name: string) {
 }
 type Flappy = Awaited<ReturnType<typeof flappy>>;
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('passive outlier detection', () => {
   const cleanup: Array<() => Promise<void>> = [];

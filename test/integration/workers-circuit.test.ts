@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCli, stopCli } from '../helpers/cli.ts';
 import { request, startUpstream, type TestServer } from '../helpers/servers.ts';
+import { until } from '../helpers/wait.ts';
 
 const TOKEN = 'workers-circuit-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -30,15 +31,6 @@ interface UpstreamView {
   targets: Array<{ url: string; circuit: Circuit | null }>;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('circuit breakers with --workers 2 (forced from the primary\'s admin API)', { timeout: 90_000 }, () => {
   let dir: string;

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { startCli, stopCli } from '../helpers/cli.ts';
 import { runLoad } from '../helpers/load.ts';
 import { request, startUpstream, type TestServer } from '../helpers/servers.ts';
+import { until } from '../helpers/wait.ts';
 
 const TOKEN = 'workers-test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -25,15 +26,6 @@ interface Instance {
   admin: string;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('sluice start --workers (multi-process mode)', { timeout: 90_000 }, () => {
   let dir: string;
