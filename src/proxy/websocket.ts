@@ -30,8 +30,8 @@ const UNSAFE_VALUE = /[\r\n\0]/;
  * upgrade request on a socket of its own (never a pooled keep-alive connection: the tunnel outlives
  * the snapshot and its pools), and either splice the two sockets on 101 or relay the refusal.
  */
-export function forwardWebSocket(input: ForwardInput, up: UpgradeSocket, established: () => void): void {
-  const prepared = prepareUpstreamRequest(input);
+export function forwardWebSocket(input: ForwardInput, up: UpgradeSocket, established: () => void, chosen?: Upstream): void {
+  const prepared = prepareUpstreamRequest(input, chosen);
   if (prepared === undefined) return;
   const { upstream, target, request } = prepared;
   // Upgrade and Connection are hop-by-hop: this hop asks for the upgrade itself.

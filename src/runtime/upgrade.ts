@@ -38,8 +38,15 @@ class WebSocketUpgrade implements UpgradeForwarder {
     return handshakeProblem(this.req);
   }
 
+  /**
+   * Admission (breakers, limits, overload shedding) as for any request; a tunnel holds its
+   * concurrency slot until it closes (the response's 'close' is the socket's).
+   */
   forward(input: Parameters<UpgradeForwarder['forward']>[0], established: () => void): void {
-    forwardWebSocket(input, { socket: this.socket, head: this.head, tunnels: this.tunnels }, established);
+    const up = { socket: this.socket, head: this.head, tunnels: this.tunnels };
+    const gate = input.route.admission;
+    if (gate === undefined) return forwardWebSocket(input, up, established);
+    gate.admit(input.ctx, input.route.pickUpstream, (upstream) => forwardWebSocket(input, up, established, upstream));
   }
 }
 

@@ -412,6 +412,51 @@ describe('WebSocket tunnels across reload and shutdown', () => {
     }
   });
 
+  it('upgrades go through admission: a tunnel holds its route slot while open; an open circuit refuses with 503', async () => {
+    const up = await startWsUpstream();
+    const state = await mkdtemp(join(tmpdir(), 'sluice-ws-admit-'));
+    const gw = await startGateway({
+      admin: { host: '127.0.0.1', port: 0, stateDir: state },
+      plugins: { paths: [TENANT_GATE] },
+      upstreams: [{ name: 'ws', targets: [{ url: up.url }], circuitBreaker: { perTarget: false } }],
+      routes: [{ name: 'one', match: { paths: ['/echo'] }, upstream: 'ws', limits: { maxConcurrent: 1 } }],
+    });
+    const url = `ws://127.0.0.1:${gw.port}/echo`;
+    const adminUrl = `http://127.0.0.1:${gw.gateway.adminAddress()!.port}`;
+    try {
+      const first = await connect(url);
+      const busy = await refusalOf(url);
+      assert.equal(busy.status, 503);
+      assert.equal(JSON.parse(busy.body).code, 'SLUICE_ERR_ROUTE_OVERLOADED');
+      first.close(1000);
+      await closed(first);
+      // The slot comes back when the tunnel ends.
+      let second: WebSocket | undefined;
+      for (let i = 0; i < 50 && second === undefined; i++) {
+        second = await connect(url).catch(async () => {
+          await new Promise((r) => setTimeout(r, 20));
+          return undefined;
+        });
+      }
+      assert.ok(second !== undefined, 'a new tunnel once the first closed');
+      second.send('hi');
+      assert.equal((await nextMessage(second)).data.toString(), 'hi');
+      second.close(1000);
+      await closed(second);
+
+      const forced = await request(`${adminUrl}/admin/upstreams/ws/circuit`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state: 'open' }) });
+      assert.equal(forced.status, 200, forced.body);
+      const open = await refusalOf(url);
+      assert.equal(open.status, 503);
+      assert.equal(JSON.parse(open.body).code, 'SLUICE_ERR_CIRCUIT_OPEN');
+      assert.match(String(open.headers['retry-after']), /^\d+$/);
+    } finally {
+      await gw.close();
+      await up.close();
+      await rm(state, { recursive: true, force: true });
+    }
+  });
+
   it('listener request/keep-alive timeouts do not cut a long-lived tunnel', async () => {
     const up = await startWsUpstream();
     const gw = await startGateway({
