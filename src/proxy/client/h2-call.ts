@@ -77,13 +77,18 @@ export class H2Call implements CallHandle {
 
   // ── CallHandle ──
   abort(_reason?: Error): void {
-    if (this.done) return;
+    this.end();
+  }
+
+  /** End the call once: RST_STREAM(CANCEL) stops the upstream's work on this call only; the session stays. False when it had ended already. */
+  private end(): boolean {
+    if (this.done) return false;
     this.done = true;
     this.clearTimer();
-    // RST_STREAM(CANCEL): the upstream stops work on this call only; the session stays.
     if (this.stream !== undefined && !this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
     this.call.body?.unpipe();
     this.owner.finished(this);
+    return true;
   }
 
   resume(): void {
@@ -120,12 +125,7 @@ export class H2Call implements CallHandle {
 
   /** Fail without a stream: connect failure, pool closed, session gone before start. */
   fail(code: ErrorCode, detail: string, cause: unknown, requestSent: boolean): void {
-    if (this.done) return;
-    this.done = true;
-    this.clearTimer();
-    if (this.stream !== undefined && !this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
-    this.call.body?.unpipe();
-    this.owner.finished(this);
+    if (!this.end()) return;
     const error = new GatewayError(code, cause === undefined ? { detail } : { detail, cause });
     this.handler.onError(error, { requestSent, responseStarted: this.started });
   }
